@@ -1,0 +1,69 @@
+"""The ``newsmirror`` command: a thin shell over the library.
+
+Exit status (documented in the README):
+
+* 0 — every source succeeded (and every push, with ``--push``)
+* 1 — some sources failed; the others were archived all the same
+* 2 — bad command line or sources file
+* 3 — another run holds the archive's lock
+* 4 — the archive was updated but a push failed
+* 5 — the archive could not be read or written, or git failed
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import httpx
+
+from ..exceptions import ArchiveLockedError, ConfigError, NewsmirrorError
+from . import demo, run
+
+EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_PUSH_FAILED, EXIT_ARCHIVE = range(6)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsmirror",
+                                     description="Keep a git archive of news feeds.")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log to stderr (-v info, -vv debug)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run.add_parser(commands)
+    demo.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *,
+         transport: httpx.AsyncBaseTransport | None = None,
+         clock: Callable[[], datetime] | None = None) -> int:
+    """Entry point; ``transport`` and ``clock`` are seams for tests."""
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        code: int = args.handler(args, transport=transport, clock=clock)
+        return code
+    except ConfigError as e:
+        return _fail(e, EXIT_USAGE)
+    except ArchiveLockedError as e:
+        return _fail(e, EXIT_LOCKED)
+    except NewsmirrorError as e:
+        return _fail(e, EXIT_ARCHIVE)
+
+
+def _fail(error: NewsmirrorError, code: int) -> int:
+    print(f"newsmirror: error: {error}", file=sys.stderr)
+    return code
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = {0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""``newsmirror run``: archive the configured sources once, report per source."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+from ..config import load_config, select_sources
+from ..core import open_archive
+from ..types import RunResult, SourceResult
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("run", help="fetch every source once and archive what is new")
+    parser.add_argument("--archive", type=Path, default=Path("archive"),
+                        help="archive repository (default ./archive; created when missing)")
+    parser.add_argument("--sources", type=Path, default=None,
+                        help="sources file (TOML); default: the nine built-in sources")
+    parser.add_argument("--only", nargs="+", metavar="SLUG", default=[],
+                        help="run only these sources")
+    parser.add_argument("--push", action="store_true", help="push to every remote after committing")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None,
+           clock: Callable[[], datetime] | None) -> int:
+    config = load_config(args.sources)
+    select_sources(config, args.only)  # validates --only before touching the archive
+    archive = open_archive(args.archive)
+    extra = {"clock": clock} if clock is not None else {}
+    result = archive.run(config, only=tuple(args.only), push=args.push, transport=transport, **extra)
+    code = exit_code(result)
+    if args.json:
+        json.dump(result_json(result, code, args.archive), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        write_report(result, args.archive, sys.stdout)
+    return code
+
+
+def exit_code(result: RunResult) -> int:
+    if result.failed:
+        return 1
+    if any(not p.ok for p in result.pushes):
+        return 4
+    return 0
+
+
+def result_json(result: RunResult, code: int, archive: Path) -> dict[str, Any]:
+    return {"archive": str(archive), "exit_code": code, "commit": result.commit,
+            "new": result.new_count, "sources": [asdict(s) for s in result.sources],
+            "pushes": [asdict(p) for p in result.pushes]}
+
+
+def write_report(result: RunResult, archive: Path, out: TextIO) -> None:
+    rows = [("source", "new", "updated", "unchanged", "skipped", "result")]
+    rows += [_row(s) for s in result.sources]
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    for source in result.sources:
+        for skip in source.skipped:
+            out.write(f"  {source.slug}: skipped {skip.what}: {skip.reason}\n")
+    for push in result.pushes:
+        out.write(f"push {push.remote}: {'ok' if push.ok else 'FAILED ' + push.message}\n")
+    out.write(_summary(result, archive) + "\n")
+
+
+def _row(s: SourceResult) -> tuple[str, ...]:
+    outcome = "ok" if s.ok else f"FAILED {s.error_code}: {s.error}"
+    return (f"{s.name} ({s.slug})", str(len(s.new)), str(len(s.updated)), str(s.unchanged),
+            str(len(s.skipped)), outcome)
+
+
+def _summary(result: RunResult, archive: Path) -> str:
+    failed = len(result.failed)
+    committed = f"committed {result.commit[:12]}" if result.commit else "nothing to commit"
+    return (f"{result.new_count} new articles in {archive}; {committed}"
+            + (f"; {failed} source(s) failed" if failed else ""))
+
+
+def _width(text: str) -> int:
+    # CJK characters take two columns in a terminal
+    return sum(2 if ord(ch) >= 0x1100 else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))

@@ -1,0 +1,194 @@
+"""Sources and settings: one table of keys drives validation, defaults and the docs.
+
+A sources file is TOML::
+
+    [[source]]
+    name = "路透"
+    slug = "reuters"
+    url = "https://feedx.net/rss/reuters.xml"
+
+Optional keys are listed in ``SOURCE_KEYS``; ``[fetch]`` holds ``FETCH_KEYS``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from .exceptions import ConfigError
+from .types import Source
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One setting: its name, accepted type or values, default and meaning."""
+
+    name: str
+    kind: type | tuple[str, ...]
+    default: Any
+    doc: str
+
+
+SOURCE_KEYS: Final = (
+    Key("name", str, None, "站名: the source's name; its list page is `lists/<name>.md` (required)"),
+    Key("slug", str, None, "folder under `articles/` (required; letters, digits, `-`, `_`)"),
+    Key("url", str, None, "feed URL, http or https (required)"),
+    Key("body", ("description", "content"), "description",
+        "feed field with the article HTML: `description` (RSS description, Atom summary, "
+        "JSON Feed summary) or `content` (`content:encoded`, Atom content, JSON Feed content_html); "
+        "falls back to the other when missing"),
+    Key("link", ("link", "guid"), "link", "feed field with the article URL: `link` or `guid`"),
+    Key("fulltext", str, None,
+        "CSS selector: fetch each article page and use that element's inner HTML as the body"),
+    Key("require_category", str, None,
+        "regular expression; keep only items with at least one category matching it"),
+    Key("ids", ("countdown", "post-id"), "countdown",
+        "`countdown`: ids count down from 1048574 in date order; `post-id`: id = 1048575 XOR the "
+        "WordPress post number of the guid's `?p=` (as the original did for CDT)"),
+    Key("refresh", bool, False,
+        "re-read items already archived and rewrite a file when its content changed"),
+    Key("late_window_hours", float, 24.0,
+        "an unseen item dated up to this many hours before the newest archived one is still new; "
+        "older unseen items are reported as skipped"),
+)
+
+FETCH_KEYS: Final = (
+    Key("concurrency", int, 16, "requests in flight at once"),
+    Key("timeout", float, 30.0, "seconds allowed for one whole request"),
+    Key("max_bytes", int, 20_000_000, "largest response body accepted, in bytes"),
+    Key("user_agent", str, "newsmirror/0.1 (+https://github.com/newsmirror/newsmirror)",
+        "User-Agent header sent with every request"),
+)
+
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    concurrency: int = 16
+    timeout: float = 30.0
+    max_bytes: int = 20_000_000
+    user_agent: str = "newsmirror/0.1 (+https://github.com/newsmirror/newsmirror)"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    sources: tuple[Source, ...]
+    fetch: FetchSettings = FetchSettings()
+
+
+def _feedx(name: str, slug: str, feed: str) -> Source:
+    return Source(name=name, slug=slug, url=f"https://feedx.net/rss/{feed}.xml")
+
+
+BUILTIN_SOURCES: Final = (
+    _feedx("路透", "reuters", "reuters"),
+    _feedx("纽约时报", "nyt", "nytimes"),
+    _feedx("美国之音", "voa", "mgzy1"),
+    _feedx("金融时报", "ft", "ft"),
+    _feedx("BBC", "bbc", "bbc"),
+    _feedx("法广", "rfi", "rfi"),
+    _feedx("德国之声", "dw", "dw"),
+    Source(name="自由亚洲电台", slug="rfa", url="https://www.rfa.org/mandarin/yataibaodao/rss2.xml",
+           body="content", link="guid"),
+    Source(name="中国数字时代", slug="cdt", url="https://chinadigitaltimes.net/chinese/feed/",
+           fulltext="div.post-content",
+           require_category=r"[\u00a9\u00ae\u2000-\u3300\U0001F000-\U0001FFFF]",
+           ids="post-id", refresh=True),
+)
+
+
+def load_config(path: Path | None) -> Config:
+    """Read a sources file, or return the built-in sources when ``path`` is None."""
+    if path is None:
+        return Config(sources=BUILTIN_SOURCES)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read sources file: {e}") from e
+    return parse_config(data, origin=str(path))
+
+
+def parse_config(data: dict[str, Any], *, origin: str = "sources") -> Config:
+    unknown = set(data) - {"source", "fetch"}
+    if unknown:
+        raise ConfigError(f"{origin}: unknown top-level keys: {', '.join(sorted(unknown))}")
+    tables = data.get("source", [])
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError(f"{origin}: needs at least one [[source]] table")
+    sources = tuple(_source(t, f"{origin}: source #{i + 1}") for i, t in enumerate(tables))
+    _check_unique(sources, origin)
+    fetch = FetchSettings(**_validated(data.get("fetch", {}), FETCH_KEYS, f"{origin}: [fetch]"))
+    return Config(sources=sources, fetch=fetch)
+
+
+def _source(table: Any, where: str) -> Source:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    values = _validated(table, SOURCE_KEYS, where)
+    for required in ("name", "slug", "url"):
+        if values.get(required) is None:
+            raise ConfigError(f"{where}: missing required key {required!r}")
+    _check_source_values(values, f"{where} ({values['slug']})")
+    return Source(**values)
+
+
+def _validated(table: dict[str, Any], keys: tuple[Key, ...], where: str) -> dict[str, Any]:
+    known = {k.name: k for k in keys}
+    unknown = set(table) - set(known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys: {', '.join(sorted(unknown))}")
+    values = {k.name: k.default for k in keys if k.default is not None}
+    for name, value in table.items():
+        values[name] = _checked(known[name], value, where)
+    return values
+
+
+def _checked(key: Key, value: Any, where: str) -> Any:
+    if isinstance(key.kind, tuple):
+        if value not in key.kind:
+            raise ConfigError(f"{where}: {key.name} must be one of {', '.join(key.kind)}, not {value!r}")
+        return value
+    if key.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, key.kind) or (key.kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: {key.name} must be {key.kind.__name__}, not {value!r}")
+    return value
+
+
+def _check_source_values(values: dict[str, Any], where: str) -> None:
+    if not _SLUG.match(values["slug"]):
+        raise ConfigError(f"{where}: slug must be letters, digits, '-' or '_'")
+    if not values["name"].strip() or "/" in values["name"] or "\x00" in values["name"]:
+        raise ConfigError(f"{where}: name must be non-empty and contain no '/'")
+    if not re.match(r"^https?://", values["url"]):
+        raise ConfigError(f"{where}: url must start with http:// or https://")
+    if values.get("require_category") is not None:
+        try:
+            re.compile(values["require_category"])
+        except re.error as e:
+            raise ConfigError(f"{where}: require_category is not a valid regex: {e}") from e
+
+
+def _check_unique(sources: tuple[Source, ...], origin: str) -> None:
+    for attr in ("slug", "name"):
+        seen: set[str] = set()
+        for s in sources:
+            value = getattr(s, attr)
+            if value in seen:
+                raise ConfigError(f"{origin}: two sources share the {attr} {value!r}")
+            seen.add(value)
+
+
+def select_sources(config: Config, only: list[str] | None) -> Config:
+    """Keep the sources named in ``only`` (slugs); error on a slug that does not exist."""
+    if not only:
+        return config
+    slugs = {s.slug for s in config.sources}
+    missing = [o for o in only if o not in slugs]
+    if missing:
+        raise ConfigError(f"--only: no source with slug {', '.join(missing)}")
+    return Config(sources=tuple(s for s in config.sources if s.slug in only), fetch=config.fetch)

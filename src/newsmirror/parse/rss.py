@@ -1,0 +1,53 @@
+"""RSS 0.9x and 2.0: ``<rss><channel><item>``."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..types import Entry, Feed
+from .xml import inner, local, text_of
+
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+
+
+def accepts(root: etree._Element) -> bool:
+    return root.tag == "rss"
+
+
+def parse(root: etree._Element) -> Feed:
+    channel = root.find("channel")
+    if channel is None:
+        return Feed(format="rss", title=None, entries=())
+    entries = tuple(_entry(item) for item in channel.iterfind("item"))
+    return Feed(format=f"rss {root.get('version', '')}".strip(), title=channel.findtext("title"),
+                entries=entries)
+
+
+def _entry(item: etree._Element) -> Entry:
+    fields = _first_children(item)
+    published = fields.get("pubDate")
+    if published is None:
+        published = fields.get(f"{{{DC_NS}}}date")
+    return Entry(
+        title=text_of(fields.get("title")),
+        link=text_of(fields.get("link")),
+        guid=text_of(fields.get("guid")),
+        published=text_of(published),
+        description=inner(fields.get("description")),
+        content=inner(fields.get(f"{{{CONTENT_NS}}}encoded")),
+        categories=tuple(text_of(c) or "" for c in item.iterfind("category")),
+    )
+
+
+def _first_children(item: etree._Element) -> dict[str, etree._Element]:
+    """The first child of each tag, in one pass (items are read once, so this is the hot path)."""
+    fields: dict[str, etree._Element] = {}
+    for child in item:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in fields:
+            fields[tag] = child
+    return fields
+
+
+__all__ = ["accepts", "local", "parse"]

@@ -1,0 +1,114 @@
+"""Render stage: the article file, the list pages and the archive's README (Jinja2 templates).
+
+Byte-exact with the duty-machine archive (SPEC §3, §4).
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import jinja2
+
+from ..transform.text import js_strip
+from ..types import Article, Record
+
+LIST_SIZE = 300
+_LIST_TITLE = re.compile(r"\[([\s\S]*?)\]\(")
+_GMT8 = timedelta(hours=8)
+# Node's legacy url.resolve escaped these in the list link path (space → %20).
+_PATH_SAFE = "/!$&()*+,-.:;=@_~[]%#?"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("newsmirror.render", "templates"),
+        autoescape=False,  # Markdown, not HTML: the archive stores titles as the feed gave them
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+@cache
+def _template(name: str) -> jinja2.Template:
+    return _environment().get_template(name)
+
+
+def render_article(article: Article) -> str:
+    """The article file: ``<!--ms-->``, ``[title](link)``, ``------``, blank, body."""
+    return _template("article.md.j2").render(
+        ms=article.ms, title=article.title, link=article.link, body=article.body
+    )
+
+
+def list_title(text: str) -> str:
+    """The title a list page shows for a file: its first ``[…](``, stripped (as the original)."""
+    match = _LIST_TITLE.search(text)
+    return js_strip(match.group(1)) if match else ""
+
+
+def month_day(ms: int) -> str:
+    """``M-D`` in GMT+8 without zero padding."""
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms) + _GMT8
+    return f"{moment.month}-{moment.day}"
+
+
+@dataclass(frozen=True, slots=True)
+class _ListEntry:
+    date: str
+    title: str
+    file: str
+
+
+def render_list(name: str, slug: str, records: Iterable[Record]) -> str:
+    """``lists/<name>.md``: the 300 lowest ids (newest first), numeric order."""
+    newest = sorted(records, key=lambda r: r.id)[:LIST_SIZE]
+    entries = [_list_entry(r) for r in newest]
+    return _template("list.md.j2").render(name=name, slug=slug, entries=entries)
+
+
+def _list_entry(record: Record) -> _ListEntry:
+    date = "" if record.ms is None else f"{month_day(record.ms)} "
+    file = urllib.parse.quote(f"{record.id}.md", safe=_PATH_SAFE)
+    return _ListEntry(date=date, title=js_strip(record.title), file=file)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadmeRow:
+    name: str
+    href: str
+    count: int
+    newest: str
+    status: str
+
+
+def readme_row(name: str, records: Mapping[int, Record], status: str) -> ReadmeRow:
+    times = [r.ms for r in records.values() if r.ms is not None]
+    newest = _full_date(max(times)) if times else "—"
+    href = "lists/" + urllib.parse.quote(f"{name}.md")
+    return ReadmeRow(name=_cell(name), href=href, count=len(records), newest=newest,
+                     status=_cell(status))
+
+
+def _full_date(ms: int) -> str:
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms) + _GMT8
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_readme(rows: Iterable[ReadmeRow]) -> str:
+    return _template("readme.md.j2").render(
+        title="抓取新闻媒体文章 · newsmirror",
+        intro="每小时存档的新闻文章，按来源列出。Hourly archive of news articles, by source.",
+        rows=list(rows),
+        list_size=LIST_SIZE,
+    )

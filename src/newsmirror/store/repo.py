@@ -1,0 +1,201 @@
+"""The archive's working tree as the source of truth.
+
+Layout (SPEC §1) plus newsmirror's own state, all text, all committed::
+
+    articles/<slug>/<id>.md          one file per article (byte-exact format)
+    lists/<站名>.md                   list pages
+    README.md                        front page
+    .newsmirror/index/<slug>.jsonl   one line per article: id, ms, title, link, guid
+    .newsmirror/status.json          outcome of each source's last fetch
+
+The index is a cache of what the article files say plus the guid (which the files do not
+carry).  Files present but missing from the index are read and added; index lines whose
+file is gone are dropped.  So a fresh clone, an imported duty-machine tree or a tree left
+by a killed run all continue correctly.  Every write is atomic (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import StorageError
+from ..render import list_title
+from ..types import Record, SourceIndex
+
+STATE_DIR = ".newsmirror"
+_ARTICLE_NAME = re.compile(r"^(0|[1-9][0-9]{0,8})\.md$")
+_TIMESTAMP = re.compile(r"<!--(\d+)-")
+_LINK_LINE = re.compile(r"\]\(([A-Za-z][A-Za-z0-9+.\-]*:[^\n]*)\)[ \t\r]*$", re.M)
+TEMP_MARK = ".tmp-"
+
+
+class RepoStore:
+    """``ArchiveStore`` over a directory (normally a git working tree)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -- paths -----------------------------------------------------------------------------
+
+    def article_dir(self, slug: str) -> Path:
+        return self.root / "articles" / slug
+
+    def article_path(self, slug: str, article_id: int) -> Path:
+        return self.article_dir(slug) / f"{article_id}.md"
+
+    def _index_path(self, slug: str) -> Path:
+        return self.root / STATE_DIR / "index" / f"{slug}.jsonl"
+
+    # -- index -----------------------------------------------------------------------------
+
+    def load_index(self, slug: str) -> SourceIndex:
+        saved = self._read_saved_index(slug)
+        present = set(self._article_ids(slug))
+        records = {i: saved[i] for i in present if i in saved}
+        for article_id in present - records.keys():
+            records[article_id] = self._record_from_file(slug, article_id)
+        return SourceIndex(records=records)
+
+    def save_index(self, slug: str, index: SourceIndex) -> None:
+        lines = [_record_line(index.records[i]) for i in sorted(index.records, reverse=True)]
+        self._write_if_changed(self._index_path(slug), "".join(lines))
+
+    def _read_saved_index(self, slug: str) -> dict[int, Record]:
+        path = self._index_path(slug)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError) as e:
+            raise StorageError(f"{path}: cannot read index: {e}") from e
+        return dict(_parse_record_lines(text, path))
+
+    def _article_ids(self, slug: str) -> Iterator[int]:
+        folder = self.article_dir(slug)
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise StorageError(f"{folder}: cannot list articles: {e}") from e
+        for name in names:
+            match = _ARTICLE_NAME.match(name)
+            if match:
+                yield int(match.group(1))
+
+    def _record_from_file(self, slug: str, article_id: int) -> Record:
+        text = self.read_article(slug, article_id) or ""
+        return record_from_text(article_id, text)
+
+    # -- articles --------------------------------------------------------------------------
+
+    def read_article(self, slug: str, article_id: int) -> str | None:
+        path = self.article_path(slug, article_id)
+        try:
+            return path.read_bytes().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise StorageError(f"{path}: cannot read article: {e}") from e
+
+    def create_article(self, slug: str, article_id: int, text: str) -> None:
+        path = self.article_path(slug, article_id)
+        if path.exists():
+            raise StorageError(f"{path}: refusing to overwrite an existing article file")
+        self._write(path, text)
+
+    def replace_article(self, slug: str, article_id: int, text: str) -> None:
+        self._write(self.article_path(slug, article_id), text)
+
+    # -- pages and status ------------------------------------------------------------------
+
+    def write_page(self, relative: str, text: str) -> bool:
+        return self._write_if_changed(self.root / relative, text)
+
+    def load_status(self) -> Mapping[str, Any]:
+        path = self.root / STATE_DIR / "status.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as e:
+            raise StorageError(f"{path}: cannot read status: {e}") from e
+        return data if isinstance(data, dict) else {}
+
+    def save_status(self, status: Mapping[str, Any]) -> None:
+        text = json.dumps(status, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        self._write_if_changed(self.root / STATE_DIR / "status.json", text)
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete temporary files a killed run left behind; returns what was removed."""
+        removed = []
+        for folder in (self.root / "articles", self.root / "lists", self.root / STATE_DIR):
+            if folder.is_dir():
+                for path in folder.rglob(f".*{TEMP_MARK}*"):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+        return removed
+
+    def _write_if_changed(self, path: Path, text: str) -> bool:
+        data = text.encode("utf-8")
+        try:
+            if path.read_bytes() == data:
+                return False
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise StorageError(f"{path}: cannot read: {e}") from e
+        self._write_bytes(path, data)
+        return True
+
+    def _write(self, path: Path, text: str) -> None:
+        self._write_bytes(path, text.encode("utf-8"))
+
+    def _write_bytes(self, path: Path, data: bytes) -> None:
+        temp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_bytes(data)
+            os.replace(temp, path)
+        except OSError as e:
+            temp.unlink(missing_ok=True)
+            raise StorageError(f"{path}: cannot write: {e}") from e
+
+
+def record_from_text(article_id: int, text: str) -> Record:
+    """What an article file says about itself (for files newsmirror did not index)."""
+    stamp = _TIMESTAMP.search(text)
+    link = _LINK_LINE.search(text)
+    return Record(
+        id=article_id,
+        ms=int(stamp.group(1)) if stamp else None,
+        title=list_title(text),
+        link=link.group(1) if link else "",
+    )
+
+
+def _record_line(record: Record) -> str:
+    fields = {"id": record.id, "ms": record.ms, "title": record.title, "link": record.link}
+    if record.guid is not None:
+        fields["guid"] = record.guid
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _parse_record_lines(text: str, path: Path) -> Iterator[tuple[int, Record]]:
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            fields = json.loads(line)
+            record = Record(id=int(fields["id"]), ms=fields.get("ms"), title=fields["title"],
+                            link=fields["link"], guid=fields.get("guid"))
+        except (ValueError, KeyError, TypeError) as e:
+            raise StorageError(f"{path}:{number}: bad index line: {e}") from e
+        yield record.id, record

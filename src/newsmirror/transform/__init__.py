@@ -1,0 +1,1 @@
+"""Transform stage: links, text normalisation, full-text extraction."""

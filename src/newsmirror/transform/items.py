@@ -1,0 +1,70 @@
+"""Feed entries → candidates: pick the configured fields, resolve links, read dates, filter.
+
+Pure: no I/O.  An entry that cannot become a candidate is returned as ``Skipped`` with its
+reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..parse.dates import parse_date
+from ..types import Candidate, Entry, Feed, Skipped, Source
+from .text import clean_title, js_strip
+from .urls import BadLink, normalize_link
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    candidates: tuple[Candidate, ...]
+    skipped: tuple[Skipped, ...]
+    filtered: int
+
+
+def prepare(source: Source, feed: Feed) -> Prepared:
+    """Turn every entry of ``feed`` into a candidate, a skip, or a category filter-out."""
+    category = re.compile(source.require_category) if source.require_category else None
+    candidates: list[Candidate] = []
+    skipped: list[Skipped] = []
+    filtered = 0
+    for position, entry in enumerate(feed.entries):
+        if category is not None and not any(category.search(c) for c in entry.categories):
+            filtered += 1
+            continue
+        result = _candidate(source, entry, position)
+        (candidates if isinstance(result, Candidate) else skipped).append(result)  # type: ignore[arg-type]
+    return Prepared(tuple(candidates), tuple(skipped), filtered)
+
+
+def _candidate(source: Source, entry: Entry, position: int) -> Candidate | Skipped:
+    raw_link = entry.guid if source.link == "guid" else entry.link
+    what = _describe(entry, position)
+    if entry.title is None or not js_strip(entry.title):
+        return Skipped(what, "item has no title")
+    if raw_link is None or not js_strip(raw_link):
+        return Skipped(what, f"item has no {source.link}")
+    try:
+        link = normalize_link(js_strip(raw_link), source.url)
+    except BadLink as e:
+        return Skipped(what, f"bad {source.link}: {e}")
+    guid = js_strip(entry.guid) if entry.guid and js_strip(entry.guid) else None
+    return Candidate(title=clean_title(entry.title), link=link, guid=guid,
+                     ms=parse_date(entry.published), body_html=_body(source, entry),
+                     position=position)
+
+
+def _body(source: Source, entry: Entry) -> str:
+    first, second = (
+        (entry.content, entry.description) if source.body == "content"
+        else (entry.description, entry.content)
+    )
+    if first is not None:
+        return first
+    return second if second is not None else ""
+
+
+def _describe(entry: Entry, position: int) -> str:
+    label = entry.title or entry.link or entry.guid or ""
+    label = js_strip(label)[:80].replace("\n", " ")
+    return f"item {position + 1}" + (f" ({label})" if label else "")

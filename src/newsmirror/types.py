@@ -1,0 +1,167 @@
+"""Frozen values that flow through the pipeline: fetch → parse → decide → transform → store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+BodyField = Literal["description", "content"]
+LinkField = Literal["link", "guid"]
+IdScheme = Literal["countdown", "post-id"]
+
+FIRST_ID = 0xFFFFF
+"""Ids count down from here: the first article of an empty folder gets FIRST_ID - 1."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One configured news source (a ``[[source]]`` table of the sources file)."""
+
+    name: str
+    slug: str
+    url: str
+    body: BodyField = "description"
+    link: LinkField = "link"
+    fulltext: str | None = None
+    require_category: str | None = None
+    ids: IdScheme = "countdown"
+    refresh: bool = False
+    late_window_hours: float = 24.0
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item of a feed as the feed states it (no normalisation yet)."""
+
+    title: str | None
+    link: str | None
+    guid: str | None
+    published: str | None
+    description: str | None
+    content: str | None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A parsed feed document."""
+
+    format: str
+    title: str | None
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A feed entry made ready for deciding: link resolved, title stripped, date read."""
+
+    title: str
+    link: str
+    guid: str | None
+    ms: int | None
+    body_html: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An entry that was not archived, and why."""
+
+    what: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What the archive knows of one article file: enough to dedup, number and list it."""
+
+    id: int
+    ms: int | None
+    title: str
+    link: str
+    guid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceIndex:
+    """Every article file of one source, by id."""
+
+    records: Mapping[int, Record] = field(default_factory=dict)
+
+    def lowest_id(self) -> int | None:
+        return min(self.records) if self.records else None
+
+    def newest_ms(self) -> int | None:
+        times = [r.ms for r in self.records.values() if r.ms is not None]
+        return max(times) if times else None
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A decision: write ``candidate`` as article ``id`` dated ``ms`` (new, or a refresh of a known one)."""
+
+    id: int
+    candidate: Candidate
+    is_new: bool
+    ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What to do with one source's feed."""
+
+    writes: tuple[Planned, ...]
+    known: int
+    skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article ready to be rendered to its file."""
+
+    id: int
+    ms: int
+    title: str
+    link: str
+    guid: str | None
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """The outcome of one source in one run. Failures are values, not exceptions."""
+
+    slug: str
+    name: str
+    ok: bool
+    new: tuple[int, ...] = ()
+    updated: tuple[int, ...] = ()
+    unchanged: int = 0
+    skipped: tuple[Skipped, ...] = ()
+    error_code: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    remote: str
+    ok: bool
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """The outcome of ``newsmirror run``."""
+
+    sources: tuple[SourceResult, ...]
+    commit: str | None = None
+    pushes: tuple[PushResult, ...] = ()
+
+    @property
+    def failed(self) -> tuple[SourceResult, ...]:
+        return tuple(s for s in self.sources if not s.ok)
+
+    @property
+    def new_count(self) -> int:
+        return sum(len(s.new) for s in self.sources)
