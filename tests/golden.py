@@ -102,8 +102,8 @@ def run_case(name: str, workdir: Path, *, zone: str = "UTC", archive: Path | Non
         prepare_archive(case, case_dir, archive)
     served, upstream = _routes(case, case_dir)
     with serve(dict(served)) as server, _tz(zone):
-        transport = RoutingTransport({u: server.url(p) for u, p in upstream.items()},
-                                     server.url("/not-found"))
-        code = main(["run", "--archive", str(archive), "--json"], transport=transport,
-                    clock=lambda: RUN_TIME)
+        transport = RoutingTransport(
+            {u: server.url(p) for u, p in upstream.items()}, server.url("/not-found")
+        )
+        code = main(["run", "--archive", str(archive), "--json"], transport=transport, clock=lambda: RUN_TIME)
     return CaseRun(case, case_dir, archive, code, sorted(server.requests), transport.seen)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from typing import ClassVar
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,10 +26,10 @@ Routes = Mapping[str, Reply | Callable[[], Reply]]
 
 
 class _Handler(BaseHTTPRequestHandler):
-    routes: Routes = {}
-    requests: list[str] = []
+    routes: ClassVar[Routes] = {}
+    requests: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         route = self.routes.get(self.path)
         reply = route() if callable(route) else route
         if reply is None:
@@ -42,7 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply.body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

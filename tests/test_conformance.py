@@ -56,7 +56,7 @@ def month_day(ms: int) -> str:
 
 
 def list_entries(text: bytes) -> list[str]:
-    header, _, entries = text.decode().partition("------\n\n")
+    _header, _, entries = text.decode().partition("------\n\n")
     return [e for e in entries.split("\n") if e]
 
 
@@ -152,15 +152,21 @@ def test_case04_failure_modes(tmp_path: Path) -> None:
     assert result["nyt"]["code"] == "bad_xml"
     assert {k for k, v in result.items() if v["result"] == "failed"} == {"reuters", "nyt"}
     # KB5: every remaining valid item is written and every list of a working source rebuilt.
-    assert extra_files(run) == {"articles/voa/1048568.md", "articles/voa/1048567.md",
-                                "articles/rfi/1048570.md", "articles/ft/1048571.md"}
+    assert extra_files(run) == {
+        "articles/voa/1048568.md",
+        "articles/voa/1048567.md",
+        "articles/rfi/1048570.md",
+        "articles/ft/1048571.md",
+    }
     assert actual["articles/voa/1048569.md"] == expected["articles/voa/1048569.md"]
     no_description = actual["articles/voa/1048568.md"].decode()
     assert no_description.endswith("------\n\n\n")  # archived with an empty body, not dropped
     assert "[美防长呼吁北约伙伴加强在欧洲防御中的作用](" in no_description
     assert "[美防長呼籲北約夥伴加強在歐洲防禦中的作用](" in actual["articles/voa/1048567.md"].decode()
     relative = actual["articles/rfi/1048570.md"].decode().split("\n")[1]
-    assert relative.startswith("[调查指逾半专业人才拟离港 顾问指人才外流比例之高令人忧](https://feedx.net/cn/")
+    assert relative.startswith(
+        "[调查指逾半专业人才拟离港 顾问指人才外流比例之高令人忧](https://feedx.net/cn/"
+    )
     # KB7: the stray README.md does not stop ft; the ft/1046000 article is written.
     corpus = (CORPUS / "ft/1046000.md").read_bytes()
     assert body_lines(actual["articles/ft/1048571.md"]) == body_lines(corpus)

@@ -36,31 +36,54 @@ SOURCE_KEYS: Final = (
     Key("name", str, None, "站名: the source's name; its list page is `lists/<name>.md` (required)"),
     Key("slug", str, None, "folder under `articles/` (required; letters, digits, `-`, `_`)"),
     Key("url", str, None, "feed URL, http or https (required)"),
-    Key("body", ("description", "content"), "description",
+    Key(
+        "body",
+        ("description", "content"),
+        "description",
         "feed field with the article HTML: `description` (RSS description, Atom summary, "
         "JSON Feed summary) or `content` (`content:encoded`, Atom content, JSON Feed content_html); "
-        "falls back to the other when missing"),
+        "falls back to the other when missing",
+    ),
     Key("link", ("link", "guid"), "link", "feed field with the article URL: `link` or `guid`"),
-    Key("fulltext", str, None,
-        "CSS selector: fetch each article page and use that element's inner HTML as the body"),
-    Key("require_category", str, None,
-        "regular expression; keep only items with at least one category matching it"),
-    Key("ids", ("countdown", "post-id"), "countdown",
+    Key(
+        "fulltext",
+        str,
+        None,
+        "CSS selector: fetch each article page and use that element's inner HTML as the body",
+    ),
+    Key(
+        "require_category",
+        str,
+        None,
+        "regular expression; keep only items with at least one category matching it",
+    ),
+    Key(
+        "ids",
+        ("countdown", "post-id"),
+        "countdown",
         "`countdown`: ids count down from 1048574 in date order; `post-id`: id = 1048575 XOR the "
-        "WordPress post number of the guid's `?p=` (as the original did for CDT)"),
-    Key("refresh", bool, False,
-        "re-read items already archived and rewrite a file when its content changed"),
-    Key("late_window_hours", float, 24.0,
+        "WordPress post number of the guid's `?p=` (as the original did for CDT)",
+    ),
+    Key("refresh", bool, False, "re-read items already archived and rewrite a file when its content changed"),
+    Key(
+        "late_window_hours",
+        float,
+        24.0,
         "an unseen item dated up to this many hours before the newest archived one is still new; "
-        "older unseen items are reported as skipped"),
+        "older unseen items are reported as skipped",
+    ),
 )
 
 FETCH_KEYS: Final = (
     Key("concurrency", int, 16, "requests in flight at once"),
     Key("timeout", float, 30.0, "seconds allowed for one whole request"),
     Key("max_bytes", int, 20_000_000, "largest response body accepted, in bytes"),
-    Key("user_agent", str, "newsmirror/0.1 (+https://github.com/newsmirror/newsmirror)",
-        "User-Agent header sent with every request"),
+    Key(
+        "user_agent",
+        str,
+        "newsmirror/0.1 (+https://github.com/newsmirror/newsmirror)",
+        "User-Agent header sent with every request",
+    ),
 )
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -92,12 +115,22 @@ BUILTIN_SOURCES: Final = (
     _feedx("BBC", "bbc", "bbc"),
     _feedx("法广", "rfi", "rfi"),
     _feedx("德国之声", "dw", "dw"),
-    Source(name="自由亚洲电台", slug="rfa", url="https://www.rfa.org/mandarin/yataibaodao/rss2.xml",
-           body="content", link="guid"),
-    Source(name="中国数字时代", slug="cdt", url="https://chinadigitaltimes.net/chinese/feed/",
-           fulltext="div.post-content",
-           require_category=r"[\u00a9\u00ae\u2000-\u3300\U0001F000-\U0001FFFF]",
-           ids="post-id", refresh=True),
+    Source(
+        name="自由亚洲电台",
+        slug="rfa",
+        url="https://www.rfa.org/mandarin/yataibaodao/rss2.xml",
+        body="content",
+        link="guid",
+    ),
+    Source(
+        name="中国数字时代",
+        slug="cdt",
+        url="https://chinadigitaltimes.net/chinese/feed/",
+        fulltext="div.post-content",
+        require_category=r"[\u00a9\u00ae\u2000-\u3300\U0001F000-\U0001FFFF]",
+        ids="post-id",
+        refresh=True,
+    ),
 )
 
 

@@ -56,15 +56,27 @@ class Archive:
         finally:
             lock.release()
 
-    def run(self, config: Config, *, only: tuple[str, ...] = (), push: bool = False,
-            transport: httpx.AsyncBaseTransport | None = None,
-            clock: Clock = _utc_now) -> RunResult:
+    def run(
+        self,
+        config: Config,
+        *,
+        only: tuple[str, ...] = (),
+        push: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = _utc_now,
+    ) -> RunResult:
         """Update the selected sources, rebuild pages, commit, optionally push."""
         with self.locked():
             return asyncio.run(self._run(config, only, push, transport, clock))
 
-    async def _run(self, config: Config, only: tuple[str, ...], push: bool,
-                   transport: httpx.AsyncBaseTransport | None, clock: Clock) -> RunResult:
+    async def _run(
+        self,
+        config: Config,
+        only: tuple[str, ...],
+        push: bool,
+        transport: httpx.AsyncBaseTransport | None,
+        clock: Clock,
+    ) -> RunResult:
         self.store.remove_leftovers()
         now = clock()
         selected = tuple(s for s in config.sources if not only or s.slug in only)
@@ -86,8 +98,10 @@ class Archive:
 
     def _write_readme(self, sources: tuple[Source, ...]) -> None:
         status = self.store.load_status()
-        rows = [readme_row(s.name, self.store.load_index(s.slug).records,
-                           _status_text(status.get(s.slug))) for s in sources]
+        rows = [
+            readme_row(s.name, self.store.load_index(s.slug).records, _status_text(status.get(s.slug)))
+            for s in sources
+        ]
         self.store.write_page("README.md", render_readme(rows))
 
 
@@ -116,7 +130,10 @@ def commit_message(results: tuple[SourceResult, ...]) -> str:
     head = f"newsmirror: {new} new article{'s' if new != 1 else ''}"
     if updated:
         head += f", {updated} updated"
-    lines = [f"{r.name} ({r.slug}): {len(r.new)} new" + (f", {len(r.updated)} updated" if r.updated else "")
-             for r in results if r.new or r.updated]
+    lines = [
+        f"{r.name} ({r.slug}): {len(r.new)} new" + (f", {len(r.updated)} updated" if r.updated else "")
+        for r in results
+        if r.new or r.updated
+    ]
     failed = [f"{r.name} ({r.slug}): failed, {r.error_code}" for r in results if not r.ok]
     return "\n".join([head, "", *lines, *failed]).rstrip() + "\n"

@@ -47,16 +47,16 @@ class _Identity:
         return self.by_link.get(candidate.link)
 
 
-def decide(source: Source, index: SourceIndex, candidates: Iterable[Candidate], *,
-           now_ms: int) -> Plan:
+def decide(source: Source, index: SourceIndex, candidates: Iterable[Candidate], *, now_ms: int) -> Plan:
     """The plan for one source's candidates against its archive ``index``."""
     if source.ids == "post-id":
         return _decide_post_ids(source, index, candidates, now_ms)
     return _decide_countdown(source, index, candidates, now_ms)
 
 
-def _decide_countdown(source: Source, index: SourceIndex, candidates: Iterable[Candidate],
-                      now_ms: int) -> Plan:
+def _decide_countdown(
+    source: Source, index: SourceIndex, candidates: Iterable[Candidate], now_ms: int
+) -> Plan:
     identity = _Identity(index.records.values())
     horizon = _horizon(source, index, now_ms)
     fresh: list[Candidate] = []
@@ -117,8 +117,9 @@ def _ms(candidate: Candidate, record: Record | None, now_ms: int) -> int:
     return now_ms
 
 
-def _decide_post_ids(source: Source, index: SourceIndex, candidates: Iterable[Candidate],
-                     now_ms: int) -> Plan:
+def _decide_post_ids(
+    source: Source, index: SourceIndex, candidates: Iterable[Candidate], now_ms: int
+) -> Plan:
     identity = _Identity(index.records.values())
     taken = set(index.records)
     writes: list[Planned] = []

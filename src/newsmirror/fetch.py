@@ -48,8 +48,7 @@ def _charset(content_type: str) -> str | None:
 class Fetcher:
     """An async HTTP client shared by every source of a run."""
 
-    def __init__(self, settings: FetchSettings, *,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: FetchSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._client = httpx.AsyncClient(
@@ -64,8 +63,9 @@ class Fetcher:
     async def __aenter__(self) -> Fetcher:
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        trace: TracebackType | None) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         await self._client.aclose()
 
     async def get(self, url: str, *, slug: str) -> Fetched:
@@ -75,19 +75,28 @@ class Fetcher:
                 async with asyncio.timeout(self.settings.timeout):
                     return await self._get(url, slug)
             except TimeoutError as e:
-                raise FetchError(slug, url, f"no complete answer within {self.settings.timeout:g} s",
-                                 code="timeout") from e
+                raise FetchError(
+                    slug, url, f"no complete answer within {self.settings.timeout:g} s", code="timeout"
+                ) from e
             except httpx.HTTPError as e:
                 raise _translate(e, slug, url) from e
 
     async def _get(self, url: str, slug: str) -> Fetched:
         async with self._client.stream("GET", url) as response:
             if not 200 <= response.status_code < 300:
-                raise FetchError(slug, url, f"HTTP {response.status_code} {response.reason_phrase}",
-                                 code=f"http_{response.status_code}")
+                raise FetchError(
+                    slug,
+                    url,
+                    f"HTTP {response.status_code} {response.reason_phrase}",
+                    code=f"http_{response.status_code}",
+                )
             content = await self._read_capped(response, slug, url)
-            return Fetched(url=str(response.url), status=response.status_code, content=content,
-                           content_type=response.headers.get("content-type", ""))
+            return Fetched(
+                url=str(response.url),
+                status=response.status_code,
+                content=content,
+                content_type=response.headers.get("content-type", ""),
+            )
 
     async def _read_capped(self, response: httpx.Response, slug: str, url: str) -> bytes:
         limit = self.settings.max_bytes

@@ -14,13 +14,15 @@ MANAGED_PATHS = ("articles", "lists", "README.md", ".newsmirror")
 _FALLBACK_IDENTITY = ("-c", "user.name=newsmirror", "-c", "user.email=newsmirror@localhost")
 
 
-def git(root: Path, *args: str, check: bool = True,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def git(
+    root: Path, *args: str, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run git in ``root``; a failure (when ``check``) is a ``PublishError`` with git's words."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
-        done = subprocess.run(["git", *args], cwd=root, env=env, input=stdin, text=True,
-                              capture_output=True, check=False)
+        done = subprocess.run(
+            ["git", *args], cwd=root, env=env, input=stdin, text=True, capture_output=True, check=False
+        )
     except OSError as e:
         raise PublishError(f"cannot run git: {e}") from e
     if check and done.returncode != 0:

@@ -62,7 +62,11 @@ async def _update(source: Source, ctx: RunContext) -> SourceResult:
     ctx.store.save_index(source.slug, SourceIndex(records=records))
     ctx.store.write_page(f"lists/{source.name}.md", render_list(source.name, source.slug, records.values()))
     return SourceResult(
-        slug=source.slug, name=source.name, ok=True, new=stored.new, updated=stored.updated,
+        slug=source.slug,
+        name=source.name,
+        ok=True,
+        new=stored.new,
+        updated=stored.updated,
         unchanged=plan.known - len(stored.updated),
         skipped=(*prepared.skipped, *plan.skipped, *page_skips),
     )
@@ -116,8 +120,9 @@ def _store(source: Source, store: ArchiveStore, plan: Plan, bodies: dict[int, st
 
 def _article(planned: Planned, body_html: str) -> Article:
     c = planned.candidate
-    return Article(id=planned.id, ms=planned.ms, title=c.title, link=c.link, guid=c.guid,
-                   body=join_lines(body_html))
+    return Article(
+        id=planned.id, ms=planned.ms, title=c.title, link=c.link, guid=c.guid, body=join_lines(body_html)
+    )
 
 
 def _record(planned: Planned, text: str) -> Record:

@@ -27,19 +27,22 @@ EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_PUSH_FAILED, EXIT_AR
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsmirror",
-                                     description="Keep a git archive of news feeds.")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="log to stderr (-v info, -vv debug)")
+    parser = argparse.ArgumentParser(prog="newsmirror", description="Keep a git archive of news feeds.")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log to stderr (-v info, -vv debug)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run.add_parser(commands)
     demo.add_parser(commands)
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *,
-         transport: httpx.AsyncBaseTransport | None = None,
-         clock: Callable[[], datetime] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> int:
     """Entry point; ``transport`` and ``clock`` are seams for tests."""
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
@@ -61,8 +64,9 @@ def _fail(error: NewsmirrorError, code: int) -> int:
 
 def _configure_logging(verbosity: int) -> None:
     level = {0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def entry() -> None:

@@ -20,19 +20,27 @@ from ..types import RunResult, SourceResult
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("run", help="fetch every source once and archive what is new")
-    parser.add_argument("--archive", type=Path, default=Path("archive"),
-                        help="archive repository (default ./archive; created when missing)")
-    parser.add_argument("--sources", type=Path, default=None,
-                        help="sources file (TOML); default: the nine built-in sources")
-    parser.add_argument("--only", nargs="+", metavar="SLUG", default=[],
-                        help="run only these sources")
+    parser.add_argument(
+        "--archive",
+        type=Path,
+        default=Path("archive"),
+        help="archive repository (default ./archive; created when missing)",
+    )
+    parser.add_argument(
+        "--sources", type=Path, default=None, help="sources file (TOML); default: the nine built-in sources"
+    )
+    parser.add_argument("--only", nargs="+", metavar="SLUG", default=[], help="run only these sources")
     parser.add_argument("--push", action="store_true", help="push to every remote after committing")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(handler=handle)
 
 
-def handle(args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None,
-           clock: Callable[[], datetime] | None) -> int:
+def handle(
+    args: argparse.Namespace,
+    *,
+    transport: httpx.AsyncBaseTransport | None,
+    clock: Callable[[], datetime] | None,
+) -> int:
     config = load_config(args.sources)
     select_sources(config, args.only)  # validates --only before touching the archive
     archive = open_archive(args.archive)
@@ -56,13 +64,18 @@ def exit_code(result: RunResult) -> int:
 
 
 def result_json(result: RunResult, code: int, archive: Path) -> dict[str, Any]:
-    return {"archive": str(archive), "exit_code": code, "commit": result.commit,
-            "new": result.new_count, "sources": [asdict(s) for s in result.sources],
-            "pushes": [asdict(p) for p in result.pushes]}
+    return {
+        "archive": str(archive),
+        "exit_code": code,
+        "commit": result.commit,
+        "new": result.new_count,
+        "sources": [asdict(s) for s in result.sources],
+        "pushes": [asdict(p) for p in result.pushes],
+    }
 
 
 def write_report(result: RunResult, archive: Path, out: TextIO) -> None:
-    rows = [("source", "new", "updated", "unchanged", "skipped", "result")]
+    rows: list[tuple[str, ...]] = [("source", "new", "updated", "unchanged", "skipped", "result")]
     rows += [_row(s) for s in result.sources]
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -77,15 +90,22 @@ def write_report(result: RunResult, archive: Path, out: TextIO) -> None:
 
 def _row(s: SourceResult) -> tuple[str, ...]:
     outcome = "ok" if s.ok else f"FAILED {s.error_code}: {s.error}"
-    return (f"{s.name} ({s.slug})", str(len(s.new)), str(len(s.updated)), str(s.unchanged),
-            str(len(s.skipped)), outcome)
+    return (
+        f"{s.name} ({s.slug})",
+        str(len(s.new)),
+        str(len(s.updated)),
+        str(s.unchanged),
+        str(len(s.skipped)),
+        outcome,
+    )
 
 
 def _summary(result: RunResult, archive: Path) -> str:
     failed = len(result.failed)
     committed = f"committed {result.commit[:12]}" if result.commit else "nothing to commit"
-    return (f"{result.new_count} new articles in {archive}; {committed}"
-            + (f"; {failed} source(s) failed" if failed else ""))
+    return f"{result.new_count} new articles in {archive}; {committed}" + (
+        f"; {failed} source(s) failed" if failed else ""
+    )
 
 
 def _width(text: str) -> int:

@@ -23,7 +23,10 @@ def parse_feed(data: bytes, *, slug: str) -> Feed:
     if head in (b"{", b"["):
         return jsonfeed.parse(data, slug=slug)
     root = parse_xml(data, slug=slug)
-    for module in (rss, rdf, atom):
-        if module.accepts(root):
-            return module.parse(root)
+    if rss.accepts(root):
+        return rss.parse(root)
+    if rdf.accepts(root):
+        return rdf.parse(root)
+    if atom.accepts(root):
+        return atom.parse(root)
     raise ParseError(slug, f"not a feed: root element is <{root.tag}>", code="not_a_feed")

@@ -33,8 +33,7 @@ def _entry(entry: etree._Element, ns: str) -> Entry:
         published=text_of(published),
         description=_text_construct(entry.find(f"{{{ns}}}summary")),
         content=_text_construct(entry.find(f"{{{ns}}}content")),
-        categories=tuple(c.get("term") or c.get("label") or ""
-                         for c in entry.iterfind(f"{{{ns}}}category")),
+        categories=tuple(c.get("term") or c.get("label") or "" for c in entry.iterfind(f"{{{ns}}}category")),
     )
 
 

@@ -14,9 +14,7 @@ from email.utils import parsedate_tz
 
 from ..transform.text import js_strip
 
-_SLASHED = re.compile(
-    r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
-)
+_SLASHED = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _ISO_HINT = re.compile(r"^[+-]?\d{4}-\d{2}")
 
 
@@ -68,8 +66,8 @@ def _slashed(text: str) -> int | None:
     match = _SLASHED.match(text)
     if match is None:
         return None
-    numbers = [int(g) if g else 0 for g in match.groups()]
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
     try:
-        return _exact_ms(datetime(*numbers))  # type: ignore[misc]
+        return _exact_ms(datetime(year, month, day, hour, minute, second))
     except ValueError:
         return None

@@ -18,8 +18,9 @@ def parse(data: bytes, *, slug: str) -> Feed:
     if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
     ):
-        raise ParseError(slug, "JSON document is not a JSON Feed (no jsonfeed.org version)",
-                         code="not_a_feed")
+        raise ParseError(
+            slug, "JSON document is not a JSON Feed (no jsonfeed.org version)", code="not_a_feed"
+        )
     items = document.get("items")
     if not isinstance(items, list):
         raise ParseError(slug, "JSON Feed has no items list", code="not_a_feed")

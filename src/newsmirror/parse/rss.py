@@ -20,8 +20,9 @@ def parse(root: etree._Element) -> Feed:
     if channel is None:
         return Feed(format="rss", title=None, entries=())
     entries = tuple(_entry(item) for item in channel.iterfind("item"))
-    return Feed(format=f"rss {root.get('version', '')}".strip(), title=channel.findtext("title"),
-                entries=entries)
+    return Feed(
+        format=f"rss {root.get('version', '')}".strip(), title=channel.findtext("title"), entries=entries
+    )
 
 
 def _entry(item: etree._Element) -> Entry:

@@ -50,7 +50,7 @@ def text_of(element: etree._Element | None) -> str | None:
     """All text inside the element, markup dropped."""
     if element is None:
         return None
-    return "".join(element.itertext())
+    return "".join(str(t) for t in element.itertext())
 
 
 def local(tag: object) -> str:

@@ -92,8 +92,7 @@ def readme_row(name: str, records: Mapping[int, Record], status: str) -> ReadmeR
     times = [r.ms for r in records.values() if r.ms is not None]
     newest = _full_date(max(times)) if times else "—"
     href = "lists/" + urllib.parse.quote(f"{name}.md")
-    return ReadmeRow(name=_cell(name), href=href, count=len(records), newest=newest,
-                     status=_cell(status))
+    return ReadmeRow(name=_cell(name), href=href, count=len(records), newest=newest, status=_cell(status))
 
 
 def _full_date(ms: int) -> str:

@@ -194,8 +194,13 @@ def _parse_record_lines(text: str, path: Path) -> Iterator[tuple[int, Record]]:
             continue
         try:
             fields = json.loads(line)
-            record = Record(id=int(fields["id"]), ms=fields.get("ms"), title=fields["title"],
-                            link=fields["link"], guid=fields.get("guid"))
+            record = Record(
+                id=int(fields["id"]),
+                ms=fields.get("ms"),
+                title=fields["title"],
+                link=fields["link"],
+                guid=fields.get("guid"),
+            )
         except (ValueError, KeyError, TypeError) as e:
             raise StorageError(f"{path}:{number}: bad index line: {e}") from e
         yield record.id, record

@@ -49,15 +49,19 @@ def _candidate(source: Source, entry: Entry, position: int) -> Candidate | Skipp
     except BadLink as e:
         return Skipped(what, f"bad {source.link}: {e}")
     guid = js_strip(entry.guid) if entry.guid and js_strip(entry.guid) else None
-    return Candidate(title=clean_title(entry.title), link=link, guid=guid,
-                     ms=parse_date(entry.published), body_html=_body(source, entry),
-                     position=position)
+    return Candidate(
+        title=clean_title(entry.title),
+        link=link,
+        guid=guid,
+        ms=parse_date(entry.published),
+        body_html=_body(source, entry),
+        position=position,
+    )
 
 
 def _body(source: Source, entry: Entry) -> str:
     first, second = (
-        (entry.content, entry.description) if source.body == "content"
-        else (entry.description, entry.content)
+        (entry.content, entry.description) if source.body == "content" else (entry.description, entry.content)
     )
     if first is not None:
         return first
