@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newsmirror.cli import main
+
+from .servers import Reply, Server, serve
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+NOW_MS = int(NOW.timestamp() * 1000)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with serve({}) as running:
+        yield running
+
+
+@dataclass
+class Runner:
+    """Runs ``newsmirror run`` in-process against feeds served on 127.0.0.1."""
+
+    server: Server
+    root: Path
+    archive: Path
+    clock: Callable[[], datetime] = field(default=lambda: NOW)
+
+    def feed(self, slug: str, body: bytes, **reply: object) -> str:
+        self.server.routes[f"/{slug}.xml"] = Reply(body, **reply)  # type: ignore[arg-type]
+        return self.server.url(f"/{slug}.xml")
+
+    def sources(self, *sources: dict[str, object]) -> Path:
+        lines = []
+        for source in sources:
+            lines.append("[[source]]")
+            lines += [f"{k} = {_toml(v)}" for k, v in source.items()]
+        path = self.root / "sources.toml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    def run(self, *extra: str, archive: Path | None = None) -> int:
+        args = [
+            "run",
+            "--archive",
+            str(archive or self.archive),
+            "--sources",
+            str(self.root / "sources.toml"),
+        ]
+        return main([*args, *extra], clock=self.clock)
+
+    def git(self, *args: str, archive: Path | None = None) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(archive or self.archive), *args], capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    def commits(self, archive: Path | None = None) -> int:
+        return int(self.git("rev-list", "--count", "HEAD", archive=archive))
+
+    def article(self, slug: str, article_id: int, archive: Path | None = None) -> str:
+        return ((archive or self.archive) / "articles" / slug / f"{article_id}.md").read_text("utf-8")
+
+    def ids(self, slug: str, archive: Path | None = None) -> list[int]:
+        folder = (archive or self.archive) / "articles" / slug
+        return sorted(int(p.stem) for p in folder.glob("*.md") if p.stem.isdigit()) if folder.exists() else []
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+@pytest.fixture
+def runner(server: Server, tmp_path: Path) -> Runner:
+    return Runner(server=server, root=tmp_path, archive=tmp_path / "archive")
