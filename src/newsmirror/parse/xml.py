@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 from lxml import etree
 
 from ..exceptions import ParseError
@@ -41,9 +43,15 @@ def inner(element: etree._Element | None) -> str | None:
     if len(element) == 0:
         return element.text or ""
     parts = [element.text or ""]
-    for child in element:
-        parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
+    parts.extend(_markup(child) for child in element)
     return "".join(parts)
+
+
+def _markup(child: etree._Element) -> str:
+    """A child element as markup, without the namespace declarations it merely inherits."""
+    copy = deepcopy(child)
+    etree.cleanup_namespaces(copy)
+    return etree.tostring(copy, encoding="unicode", with_tail=True)
 
 
 def text_of(element: etree._Element | None) -> str | None:

@@ -1,0 +1,72 @@
+"""Sources file: built-in sources, validation, and the README documenting every key."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from newsmirror.config import BUILTIN_SOURCES, FETCH_KEYS, SOURCE_KEYS, load_config, parse_config
+from newsmirror.exceptions import ConfigError
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_builtin_sources_are_the_nine_of_the_original() -> None:
+    assert [(s.name, s.slug) for s in BUILTIN_SOURCES] == [
+        ("路透", "reuters"),
+        ("纽约时报", "nyt"),
+        ("美国之音", "voa"),
+        ("金融时报", "ft"),
+        ("BBC", "bbc"),
+        ("法广", "rfi"),
+        ("德国之声", "dw"),
+        ("自由亚洲电台", "rfa"),
+        ("中国数字时代", "cdt"),
+    ]
+    rfa, cdt = BUILTIN_SOURCES[7], BUILTIN_SOURCES[8]
+    assert (rfa.body, rfa.link) == ("content", "guid")
+    assert (cdt.fulltext, cdt.ids, cdt.refresh) == ("div.post-content", "post-id", True)
+
+
+@pytest.mark.parametrize(
+    ("category", "kept"),
+    [
+        ("【麻辣总局】", True),
+        ("©版权", True),
+        ("😀", True),
+        ("麻辣总局", False),
+        ("cana2020", False),
+        ("读者投稿｜来信", False),
+    ],
+)
+def test_cdt_category_rule(category: str, kept: bool) -> None:
+    rule = BUILTIN_SOURCES[8].require_category
+    assert rule is not None
+    assert bool(re.search(rule, category)) is kept
+
+
+def test_loads_a_sources_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[fetch]\ntimeout = 5\n[[source]]\nname = "甲"\nslug = "a"\nurl = "https://a/"\n'
+        "late_window_hours = 2\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.fetch.timeout == 5.0
+    assert config.sources[0].late_window_hours == 2.0
+    assert config.sources[0].body == "description"
+
+
+def test_duplicate_slugs_are_refused() -> None:
+    table = {"name": "a", "slug": "a", "url": "https://a/"}
+    with pytest.raises(ConfigError, match="share the slug 'a'"):
+        parse_config({"source": [table, {**table, "name": "b"}]})
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    for key in (*SOURCE_KEYS, *FETCH_KEYS):
+        assert f"`{key.name}`" in text, f"README does not document {key.name}"
