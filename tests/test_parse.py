@@ -88,7 +88,10 @@ def test_what_is_not_a_feed_fails_with_a_code(data: bytes, code: str) -> None:
 
 
 def test_other_encodings_are_read_from_the_xml_declaration() -> None:
-    text = '<?xml version="1.0" encoding="GB18030"?><rss><channel><item><title>中文</title></item></channel></rss>'
+    text = (
+        '<?xml version="1.0" encoding="GB18030"?>'
+        "<rss><channel><item><title>中文</title></item></channel></rss>"
+    )
     (entry,) = parse_feed(text.encode("gb18030"), slug="t").entries
     assert entry.title == "中文"
 
