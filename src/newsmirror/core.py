@@ -63,11 +63,11 @@ class Archive:
         only: tuple[str, ...] = (),
         push: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock | None = None,
     ) -> RunResult:
         """Update the selected sources, rebuild pages, commit, optionally push."""
         with self.locked():
-            return asyncio.run(self._run(config, only, push, transport, clock))
+            return asyncio.run(self._run(config, only, push, transport, clock or _utc_now))
 
     async def _run(
         self,

@@ -44,8 +44,7 @@ def handle(
     config = load_config(args.sources)
     select_sources(config, args.only)  # validates --only before touching the archive
     archive = open_archive(args.archive)
-    extra = {"clock": clock} if clock is not None else {}
-    result = archive.run(config, only=tuple(args.only), push=args.push, transport=transport, **extra)
+    result = archive.run(config, only=tuple(args.only), push=args.push, transport=transport, clock=clock)
     code = exit_code(result)
     if args.json:
         json.dump(result_json(result, code, args.archive), sys.stdout, ensure_ascii=False, indent=2)
