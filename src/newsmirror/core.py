@@ -84,7 +84,7 @@ class Archive:
             ctx = RunContext(store=self.store, fetcher=fetcher, now_ms=int(now.timestamp() * 1000))
             results = await update_sources(selected, ctx)
         self._record_status(results, now)
-        self._write_readme(config.sources)
+        self._write_readme(config.sources, results)
         sha = publish.commit(self.root, commit_message(results))
         pushes = publish.push_all(self.root) if push else ()
         return RunResult(sources=results, commit=sha, pushes=pushes)
@@ -96,13 +96,21 @@ class Archive:
             status[result.slug] = _status_entry(result, previous.get(result.slug), now)
         self.store.save_status(status)
 
-    def _write_readme(self, sources: tuple[Source, ...]) -> None:
+    def _write_readme(self, sources: tuple[Source, ...], results: tuple[SourceResult, ...]) -> None:
         status = self.store.load_status()
+        done = {r.slug: r for r in results if r.articles is not None}
         rows = [
-            readme_row(s.name, self.store.load_index(s.slug).records, _status_text(status.get(s.slug)))
+            readme_row(s.name, *self._size(s.slug, done.get(s.slug)), _status_text(status.get(s.slug)))
             for s in sources
         ]
         self.store.write_page("README.md", render_readme(rows))
+
+    def _size(self, slug: str, result: SourceResult | None) -> tuple[int, int | None]:
+        """Article count and newest timestamp: from this run's result, else from the index."""
+        if result is not None and result.articles is not None:
+            return result.articles, result.newest_ms
+        index = self.store.load_index(slug)
+        return len(index.records), index.newest_ms()
 
 
 def _status_entry(result: SourceResult, before: Any, now: datetime) -> dict[str, Any]:

@@ -47,7 +47,9 @@ def commit(root: Path, message: str) -> str | None:
     paths = [p for p in MANAGED_PATHS if (root / p).exists() or _tracked(root, p)]
     if not paths:
         return None
-    git(root, "add", "-A", "--", *paths)
+    # Loose objects are re-deflated when git packs them (gc, push), so compressing them here
+    # is work done twice; an hourly run adds few, a first import thousands.
+    git(root, "-c", "core.looseCompression=0", "add", "-A", "--", *paths)
     if git(root, "diff", "--cached", "--quiet", check=False).returncode == 0:
         return None
     git(root, *_identity(root), "commit", "-q", "--no-verify", "-F", "-", stdin=message)

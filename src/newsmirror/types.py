@@ -141,6 +141,8 @@ class SourceResult:
     skipped: tuple[Skipped, ...] = ()
     error_code: str | None = None
     error: str | None = None
+    articles: int | None = None
+    newest_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,8 @@ async def _update(source: Source, ctx: RunContext) -> SourceResult:
     bodies, page_skips = await _bodies(source, plan, ctx.fetcher)
     stored = _store(source, ctx.store, plan, bodies)
     records = {**index.records, **{r.id: r for r in stored.records}}
-    ctx.store.save_index(source.slug, SourceIndex(records=records))
+    after = SourceIndex(records=records)
+    ctx.store.save_index(source.slug, after)
     ctx.store.write_page(f"lists/{source.name}.md", render_list(source.name, source.slug, records.values()))
     return SourceResult(
         slug=source.slug,
@@ -69,6 +70,8 @@ async def _update(source: Source, ctx: RunContext) -> SourceResult:
         updated=stored.updated,
         unchanged=plan.known - len(stored.updated),
         skipped=(*prepared.skipped, *plan.skipped, *page_skips),
+        articles=len(records),
+        newest_ms=after.newest_ms(),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from copy import deepcopy
+from functools import cache
 
 from lxml import etree
 
@@ -20,7 +21,7 @@ _PARSER_OPTIONS = {
 
 def parse_xml(data: bytes, *, slug: str) -> etree._Element:
     """Parse a whole XML document strictly: a broken feed fails rather than half-parses."""
-    parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+    parser = _parser()
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as e:
@@ -29,6 +30,12 @@ def parse_xml(data: bytes, *, slug: str) -> etree._Element:
     if root is None:
         raise ParseError(slug, "empty XML document", code="empty_feed")
     return root
+
+
+@cache
+def _parser() -> etree.XMLParser:
+    # One parser object is reused: building one per feed costs more than parsing a small feed.
+    return etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
 
 
 def _looks_like_html(data: bytes) -> bool:
@@ -58,6 +65,8 @@ def text_of(element: etree._Element | None) -> str | None:
     """All text inside the element, markup dropped."""
     if element is None:
         return None
+    if len(element) == 0:
+        return element.text or ""
     return "".join(str(t) for t in element.itertext())
 
 

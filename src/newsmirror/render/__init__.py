@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -88,11 +88,10 @@ class ReadmeRow:
     status: str
 
 
-def readme_row(name: str, records: Mapping[int, Record], status: str) -> ReadmeRow:
-    times = [r.ms for r in records.values() if r.ms is not None]
-    newest = _full_date(max(times)) if times else "—"
+def readme_row(name: str, count: int, newest_ms: int | None, status: str) -> ReadmeRow:
+    newest = "—" if newest_ms is None else _full_date(newest_ms)
     href = "lists/" + urllib.parse.quote(f"{name}.md")
-    return ReadmeRow(name=_cell(name), href=href, count=len(records), newest=newest, status=_cell(status))
+    return ReadmeRow(name=_cell(name), href=href, count=count, newest=newest, status=_cell(status))
 
 
 def _full_date(ms: int) -> str:

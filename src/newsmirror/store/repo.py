@@ -20,6 +20,7 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ class RepoStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._made: set[Path] = set()
 
     # -- paths -----------------------------------------------------------------------------
 
@@ -46,7 +48,7 @@ class RepoStore:
         return self.root / "articles" / slug
 
     def article_path(self, slug: str, article_id: int) -> Path:
-        return self.article_dir(slug) / f"{article_id}.md"
+        return Path(f"{self.root}/articles/{slug}/{article_id}.md")
 
     def _index_path(self, slug: str) -> Path:
         return self.root / STATE_DIR / "index" / f"{slug}.jsonl"
@@ -105,12 +107,29 @@ class RepoStore:
 
     def create_article(self, slug: str, article_id: int, text: str) -> None:
         path = self.article_path(slug, article_id)
+        temp = self._write_temp(path, text.encode("utf-8"))
+        try:
+            os.link(temp, path)  # atomic, and fails rather than replace an existing file
+        except FileExistsError as e:
+            raise StorageError(f"{path}: refusing to overwrite an existing article file") from e
+        except OSError:
+            self._create_without_links(path, temp)
+        finally:
+            with suppress(FileNotFoundError):
+                os.unlink(temp)
+
+    @staticmethod
+    def _create_without_links(path: Path, temp: str) -> None:
+        """For filesystems without hard links; safe because the archive lock excludes other writers."""
         if path.exists():
             raise StorageError(f"{path}: refusing to overwrite an existing article file")
-        self._write(path, text)
+        try:
+            os.replace(temp, path)
+        except OSError as e:
+            raise StorageError(f"{path}: cannot write: {e}") from e
 
     def replace_article(self, slug: str, article_id: int, text: str) -> None:
-        self._write(self.article_path(slug, article_id), text)
+        self._write_bytes(self.article_path(slug, article_id), text.encode("utf-8"))
 
     # -- pages and status ------------------------------------------------------------------
 
@@ -155,18 +174,29 @@ class RepoStore:
         self._write_bytes(path, data)
         return True
 
-    def _write(self, path: Path, text: str) -> None:
-        self._write_bytes(path, text.encode("utf-8"))
-
     def _write_bytes(self, path: Path, data: bytes) -> None:
-        temp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}")
+        temp = self._write_temp(path, data)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(data)
             os.replace(temp, path)
         except OSError as e:
-            temp.unlink(missing_ok=True)
+            os.unlink(temp)
             raise StorageError(f"{path}: cannot write: {e}") from e
+
+    def _write_temp(self, path: Path, data: bytes) -> str:
+        """Write ``data`` beside ``path`` under a temporary name (removed by the next run if left)."""
+        folder = path.parent
+        temp = f"{folder}/.{path.name}{TEMP_MARK}{os.getpid()}"
+        try:
+            if folder not in self._made:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._made.add(folder)
+            with open(temp, "wb") as out:
+                out.write(data)
+        except OSError as e:
+            with suppress(FileNotFoundError):
+                os.unlink(temp)
+            raise StorageError(f"{path}: cannot write: {e}") from e
+        return temp
 
 
 def record_from_text(article_id: int, text: str) -> Record:
