@@ -16,9 +16,9 @@ from . import publish
 from .config import Config
 from .exceptions import ArchiveLockedError
 from .fetch import Fetcher
-from .render import readme_row, render_readme
+from .render import readme_row, render_list, render_readme
 from .store import RepoStore
-from .types import RunResult, Source, SourceResult
+from .types import RunResult, Source, SourceIndex, SourceResult
 from .update import RunContext, update_sources
 
 Clock = Callable[[], datetime]
@@ -100,17 +100,27 @@ class Archive:
         status = self.store.load_status()
         done = {r.slug: r for r in results if r.articles is not None}
         rows = [
-            readme_row(s.name, *self._size(s.slug, done.get(s.slug)), _status_text(status.get(s.slug)))
+            readme_row(s.name, *self._size(s, done.get(s.slug)), _status_text(status.get(s.slug)))
             for s in sources
         ]
         self.store.write_page("README.md", render_readme(rows))
 
-    def _size(self, slug: str, result: SourceResult | None) -> tuple[int, int | None]:
+    def _size(self, source: Source, result: SourceResult | None) -> tuple[int, int | None]:
         """Article count and newest timestamp: from this run's result, else from the index."""
         if result is not None and result.articles is not None:
             return result.articles, result.newest_ms
-        index = self.store.load_index(slug)
+        index = self.store.load_index(source.slug)
+        self._ensure_list(source, index)
         return len(index.records), index.newest_ms()
+
+    def _ensure_list(self, source: Source, index: SourceIndex) -> None:
+        """A source that has never succeeded still gets its list page, so README links work.
+
+        An existing list is left as it is: a failed run does not touch what readers see.
+        """
+        relative = f"lists/{source.name}.md"
+        if not (self.root / relative).exists():
+            self.store.write_page(relative, render_list(source.name, source.slug, index.records.values()))
 
 
 def _status_entry(result: SourceResult, before: Any, now: datetime) -> dict[str, Any]:
@@ -138,6 +148,8 @@ def commit_message(results: tuple[SourceResult, ...]) -> str:
     head = f"newsmirror: {new} new article{'s' if new != 1 else ''}"
     if updated:
         head += f", {updated} updated"
+    elif not new:
+        head = "newsmirror: source status changed"
     lines = [
         f"{r.name} ({r.slug}): {len(r.new)} new" + (f", {len(r.updated)} updated" if r.updated else "")
         for r in results
