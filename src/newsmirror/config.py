@@ -134,6 +134,18 @@ BUILTIN_SOURCES: Final = (
 )
 
 
+ARCHIVE_CONFIG = "newsmirror.toml"
+"""The sources file an archive carries at its root (written by ``newsmirror init``)."""
+
+
+def config_path_for(archive: Path, explicit: Path | None) -> Path | None:
+    """The sources file a run uses: ``--sources``, else the archive's own, else none (built-ins)."""
+    if explicit is not None:
+        return explicit
+    own = archive / ARCHIVE_CONFIG
+    return own if own.is_file() else None
+
+
 def load_config(path: Path | None) -> Config:
     """Read a sources file, or return the built-in sources when ``path`` is None."""
     if path is None:

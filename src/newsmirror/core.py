@@ -111,7 +111,7 @@ class Archive:
             return result.articles, result.newest_ms
         index = self.store.load_index(source.slug)
         self._ensure_list(source, index)
-        return len(index.records), index.newest_ms()
+        return index.size, index.newest_ms()
 
     def _ensure_list(self, source: Source, index: SourceIndex) -> None:
         """A source that has never succeeded still gets its list page, so README links work.

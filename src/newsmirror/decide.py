@@ -57,7 +57,7 @@ def decide(source: Source, index: SourceIndex, candidates: Iterable[Candidate], 
 def _decide_countdown(
     source: Source, index: SourceIndex, candidates: Iterable[Candidate], now_ms: int
 ) -> Plan:
-    identity = _Identity(index.records.values())
+    identity = _Identity((*index.records.values(), *index.legacy))
     horizon = _horizon(source, index, now_ms)
     fresh: list[Candidate] = []
     refreshes: list[Planned] = []
@@ -72,7 +72,7 @@ def _decide_countdown(
         article_id = identity.find(candidate)
         if article_id is not None:
             known += 1
-            if source.refresh:
+            if source.refresh and article_id in index.records:
                 refreshes.append(_refresh(index.records[article_id], candidate, now_ms))
         elif horizon is not None and candidate.ms is not None and candidate.ms < horizon:
             skipped.append(Skipped(_label(candidate), "older than the archive's newest article"))
@@ -120,8 +120,8 @@ def _ms(candidate: Candidate, record: Record | None, now_ms: int) -> int:
 def _decide_post_ids(
     source: Source, index: SourceIndex, candidates: Iterable[Candidate], now_ms: int
 ) -> Plan:
-    identity = _Identity(index.records.values())
-    taken = set(index.records)
+    identity = _Identity((*index.records.values(), *index.legacy))
+    taken = {*index.records, *(r.id for r in index.legacy)}
     writes: list[Planned] = []
     written: set[int] = set()
     skipped: list[Skipped] = []
@@ -133,7 +133,7 @@ def _decide_post_ids(
             continue
         if article_id is not None:
             known += 1
-            if source.refresh:
+            if source.refresh and article_id in index.records:
                 writes.append(_refresh(index.records[article_id], candidate, now_ms))
                 written.add(article_id)
             continue

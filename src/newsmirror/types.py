@@ -81,20 +81,33 @@ class Record:
     title: str
     link: str
     guid: str | None = None
+    path: str | None = None
+    """Set for files outside ``articles/<slug>/<id>.md`` (the 2020 era's titled names)."""
 
 
 @dataclass(frozen=True, slots=True)
 class SourceIndex:
-    """Every article file of one source, by id."""
+    """Every article file of one source: ``records`` by id, plus ``legacy`` files elsewhere.
+
+    Legacy records (``articles/<站名>/<id>_<title>.md`` of a taken-over archive) count for
+    identity and id numbering — never archived again, their ids never reused — but are not
+    listed on the list page, as the original did not list them after 2020-10.
+    """
 
     records: Mapping[int, Record] = field(default_factory=dict)
+    legacy: tuple[Record, ...] = ()
 
     def lowest_id(self) -> int | None:
-        return min(self.records) if self.records else None
+        ids = [*self.records, *(r.id for r in self.legacy)]
+        return min(ids) if ids else None
 
     def newest_ms(self) -> int | None:
-        times = [r.ms for r in self.records.values() if r.ms is not None]
+        times = [r.ms for r in (*self.records.values(), *self.legacy) if r.ms is not None]
         return max(times) if times else None
+
+    @property
+    def size(self) -> int:
+        return len(self.records) + len(self.legacy)
 
 
 @dataclass(frozen=True, slots=True)

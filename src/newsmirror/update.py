@@ -59,7 +59,7 @@ async def _update(source: Source, ctx: RunContext) -> SourceResult:
     bodies, page_skips = await _bodies(source, plan, ctx.fetcher)
     stored = _store(source, ctx.store, plan, bodies)
     records = {**index.records, **{r.id: r for r in stored.records}}
-    after = SourceIndex(records=records)
+    after = SourceIndex(records=records, legacy=index.legacy)
     ctx.store.save_index(source.slug, after)
     ctx.store.write_page(f"lists/{source.name}.md", render_list(source.name, source.slug, records.values()))
     return SourceResult(
@@ -70,7 +70,7 @@ async def _update(source: Source, ctx: RunContext) -> SourceResult:
         updated=stored.updated,
         unchanged=plan.known - len(stored.updated),
         skipped=(*prepared.skipped, *plan.skipped, *page_skips),
-        articles=len(records),
+        articles=after.size,
         newest_ms=after.newest_ms(),
     )
 

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from ..config import load_config, select_sources
+from ..config import config_path_for, load_config, select_sources
 from ..core import open_archive
 from ..types import RunResult, SourceResult
 
@@ -41,7 +41,7 @@ def handle(
     transport: httpx.AsyncBaseTransport | None,
     clock: Callable[[], datetime] | None,
 ) -> int:
-    config = load_config(args.sources)
+    config = load_config(config_path_for(args.archive, args.sources))
     select_sources(config, args.only)  # validates --only before touching the archive
     archive = open_archive(args.archive)
     result = archive.run(config, only=tuple(args.only), push=args.push, transport=transport, clock=clock)

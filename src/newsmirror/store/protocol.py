@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from ..types import SourceIndex
+from ..types import Record, SourceIndex
 
 
 class ArchiveStore(Protocol):
@@ -24,6 +24,13 @@ class ArchiveStore(Protocol):
 
     def save_index(self, slug: str, index: SourceIndex) -> None:
         """Persist ``index`` (as text inside the archive). Raises: StorageError."""
+        ...
+
+    def save_legacy(self, slug: str, records: Iterable[Record]) -> None:
+        """Persist the records of ``slug``'s article files kept elsewhere (2020-era names).
+
+        Raises: StorageError.
+        """
         ...
 
     def read_article(self, slug: str, article_id: int) -> str | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -55,27 +55,33 @@ class RepoStore:
 
     # -- index -----------------------------------------------------------------------------
 
+    def _legacy_path(self, slug: str) -> Path:
+        return self.root / STATE_DIR / "legacy" / f"{slug}.jsonl"
+
     def load_index(self, slug: str) -> SourceIndex:
         saved = self._read_saved_index(slug)
         present = set(self._article_ids(slug))
         records = {i: saved[i] for i in present if i in saved}
         for article_id in present - records.keys():
             records[article_id] = self._record_from_file(slug, article_id)
-        return SourceIndex(records=records)
+        return SourceIndex(records=records, legacy=self._read_legacy(slug))
+
+    def save_legacy(self, slug: str, records: Iterable[Record]) -> None:
+        """Record article files kept outside ``articles/<slug>/`` (see ``SourceIndex.legacy``)."""
+        ordered = sorted(records, key=lambda r: (r.path or "", r.id))
+        self._write_if_changed(self._legacy_path(slug), "".join(_record_line(r) for r in ordered))
+
+    def _read_legacy(self, slug: str) -> tuple[Record, ...]:
+        """Legacy records whose file still exists (the tree is the truth)."""
+        records = _read_record_file(self._legacy_path(slug))
+        return tuple(r for _, r in records if r.path is not None and (self.root / r.path).exists())
 
     def save_index(self, slug: str, index: SourceIndex) -> None:
         lines = [_record_line(index.records[i]) for i in sorted(index.records, reverse=True)]
         self._write_if_changed(self._index_path(slug), "".join(lines))
 
     def _read_saved_index(self, slug: str) -> dict[int, Record]:
-        path = self._index_path(slug)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except (OSError, UnicodeDecodeError) as e:
-            raise StorageError(f"{path}: cannot read index: {e}") from e
-        return dict(_parse_record_lines(text, path))
+        return dict(_read_record_file(self._index_path(slug)))
 
     def _article_ids(self, slug: str) -> Iterator[int]:
         folder = self.article_dir(slug)
@@ -211,10 +217,22 @@ def record_from_text(article_id: int, text: str) -> Record:
     )
 
 
+def _read_record_file(path: Path) -> list[tuple[int, Record]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as e:
+        raise StorageError(f"{path}: cannot read index: {e}") from e
+    return list(_parse_record_lines(text, path))
+
+
 def _record_line(record: Record) -> str:
-    fields = {"id": record.id, "ms": record.ms, "title": record.title, "link": record.link}
+    fields: dict[str, object] = {"id": record.id, "ms": record.ms, "title": record.title, "link": record.link}
     if record.guid is not None:
         fields["guid"] = record.guid
+    if record.path is not None:
+        fields["path"] = record.path
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
@@ -230,6 +248,7 @@ def _parse_record_lines(text: str, path: Path) -> Iterator[tuple[int, Record]]:
                 title=fields["title"],
                 link=fields["link"],
                 guid=fields.get("guid"),
+                path=fields.get("path"),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise StorageError(f"{path}:{number}: bad index line: {e}") from e
