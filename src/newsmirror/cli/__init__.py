@@ -21,7 +21,7 @@ from datetime import datetime
 import httpx
 
 from ..exceptions import ArchiveLockedError, ConfigError, NewsmirrorError
-from . import demo, run
+from . import demo, import_cmd, init, run, status
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_PUSH_FAILED, EXIT_ARCHIVE = range(6)
 
@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run.add_parser(commands)
+    status.add_parser(commands)
+    init.add_parser(commands)
+    import_cmd.add_parser(commands)
     demo.add_parser(commands)
     return parser
 

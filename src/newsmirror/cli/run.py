@@ -27,7 +27,10 @@ def add_parser(commands: Any) -> None:
         help="archive repository (default ./archive; created when missing)",
     )
     parser.add_argument(
-        "--sources", type=Path, default=None, help="sources file (TOML); default: the nine built-in sources"
+        "--sources",
+        type=Path,
+        default=None,
+        help="sources file (TOML); default: the archive's newsmirror.toml, else the nine built-in sources",
     )
     parser.add_argument("--only", nargs="+", metavar="SLUG", default=[], help="run only these sources")
     parser.add_argument("--push", action="store_true", help="push to every remote after committing")
