@@ -67,20 +67,24 @@ def test_readme_lists_each_source_with_count_newest_and_status(runner: Runner) -
     )
     assert runner.run() == 1
     readme = (runner.archive / "README.md").read_text("utf-8")
-    assert "| [好](lists/%E5%A5%BD.md) | 1 | 2020-07-21 15:41 | ok (since 2026-01-02T03:04Z) |" in readme
-    assert "| [坏](lists/%E5%9D%8F.md) | 0 | — | failed: http_404 (since 2026-01-02T03:04Z) |" in readme
+    assert "| [好](lists/%E5%A5%BD.md) | 1 | 2020-07-21 15:41 | ok (since 2026-01-02 03:04 UTC) |" in readme
+    assert "| [坏](lists/%E5%9D%8F.md) | 0 | — | failed: http_404 ×1 (since 2026-01-02 03:04 UTC) |" in readme
     # a source that never succeeded still has the list page the README links to
     assert (runner.archive / "lists/坏.md").read_text("utf-8") == "坏\n------\n\n\n"
     assert "\n坏 (bad): failed, http_404\n" in runner.git("log", "-1", "--format=%B")
 
 
-def test_a_status_change_alone_is_committed_once(runner: Runner) -> None:
+def test_a_failing_source_backs_off_and_stops_committing(runner: Runner) -> None:
     runner.sources({"name": "坏", "slug": "bad", "url": runner.server.url("/missing.xml")})
-    assert runner.run() == 1
+    for attempt in range(1, 5):
+        assert runner.run() == 1
+        assert runner.commits() == attempt  # each attempt records the failure count
     assert runner.git("log", "-1", "--format=%s") == "newsmirror: source status changed\n"
-    assert runner.run() == 1
-    assert runner.commits() == 1
-
+    assert "failed: http_404 ×4" in (runner.archive / "README.md").read_text("utf-8")
+    requests = len(runner.server.requests)
+    assert runner.run() == 0  # backed off: not fetched, not a failure of this run
+    assert len(runner.server.requests) == requests
+    assert runner.commits() == 4
 
 def test_rerun_with_nothing_new_makes_no_commit(runner: Runner, capsys: pytest.CaptureFixture[str]) -> None:
     one_source(runner, rss(It("甲", "https://example.com/a", JUL20)))

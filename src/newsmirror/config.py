@@ -82,8 +82,26 @@ FETCH_KEYS: Final = (
         "user_agent",
         str,
         "newsmirror/0.1 (+https://github.com/newsmirror/newsmirror)",
-        "User-Agent header sent with every request",
+        "User-Agent header sent with every request; name your archive and a contact URL",
     ),
+    Key("per_host", int, 4, "requests in flight at once to one host"),
+    Key("retries", int, 2, "extra attempts after a transient failure (connection, timeout, 5xx)"),
+    Key("retry_delay", float, 1.0, "seconds before the first retry; doubled each time, with jitter"),
+    Key(
+        "redirect_runs",
+        int,
+        3,
+        "runs in a row a permanent redirect (301/308) must be seen before the "
+        "source's URL is updated in the archive's state",
+    ),
+    Key(
+        "run_interval_minutes",
+        int,
+        60,
+        "how often the archive runs; a postponement (Retry-After, "
+        "max-age) ending before the next run is not recorded",
+    ),
+    Key("stale_days", float, 7.0, "a source with no new article for this many days is flagged stale"),
 )
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -95,6 +113,12 @@ class FetchSettings:
     timeout: float = 30.0
     max_bytes: int = 20_000_000
     user_agent: str = "newsmirror/0.1 (+https://github.com/newsmirror/newsmirror)"
+    per_host: int = 4
+    retries: int = 2
+    retry_delay: float = 1.0
+    redirect_runs: int = 3
+    run_interval_minutes: int = 60
+    stale_days: float = 7.0
 
 
 @dataclass(frozen=True, slots=True)

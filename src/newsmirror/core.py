@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,7 +17,17 @@ from . import publish
 from .config import Config
 from .exceptions import ArchiveLockedError
 from .fetch import Fetcher
-from .render import readme_row, render_list, render_readme
+from .health import Health, assess, display, newest_text, problems, status_text
+from .render import (
+    StatusRow,
+    readme_row,
+    render_list,
+    render_readme,
+    render_status_feed,
+    render_status_page,
+    status_row,
+)
+from .schedule import SourceState
 from .store import RepoStore
 from .types import RunResult, Source, SourceIndex, SourceResult
 from .update import RunContext, update_sources
@@ -64,10 +75,11 @@ class Archive:
         push: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
+        on_done: Callable[[SourceResult], None] | None = None,
     ) -> RunResult:
         """Update the selected sources, rebuild pages, commit, optionally push."""
         with self.locked():
-            return asyncio.run(self._run(config, only, push, transport, clock or _utc_now))
+            return asyncio.run(self._run(config, only, push, transport, clock or _utc_now, on_done))
 
     async def _run(
         self,
@@ -76,34 +88,97 @@ class Archive:
         push: bool,
         transport: httpx.AsyncBaseTransport | None,
         clock: Clock,
+        on_done: Callable[[SourceResult], None] | None,
     ) -> RunResult:
         self.store.remove_leftovers()
         now = clock()
+        before = self._load_states()
         selected = tuple(s for s in config.sources if not only or s.slug in only)
-        async with Fetcher(config.fetch, transport=transport) as fetcher:
-            ctx = RunContext(store=self.store, fetcher=fetcher, now_ms=int(now.timestamp() * 1000))
-            results = await update_sources(selected, ctx)
-        self._record_status(results, now)
-        self._write_readme(config.sources, results)
+        async with Fetcher(config.fetch, transport=transport, clock=lambda: now) as fetcher:
+            ctx = RunContext(self.store, fetcher, now, config.fetch, on_done)
+            outcomes = await update_sources(selected, before, ctx)
+        results = tuple(o.result for o in outcomes)
+        after = {**before, **{o.result.slug: o.state for o in outcomes}}
+        self._save_states(before, after, results)
+        self._write_pages(config, results, after, now)
         sha = publish.commit(self.root, commit_message(results))
         pushes = publish.push_all(self.root) if push else ()
         return RunResult(sources=results, commit=sha, pushes=pushes)
 
-    def _record_status(self, results: tuple[SourceResult, ...], now: datetime) -> None:
-        previous = self.store.load_status()
-        status = dict(previous)
-        for result in results:
-            status[result.slug] = _status_entry(result, previous.get(result.slug), now)
-        self.store.save_status(status)
+    def _load_states(self) -> dict[str, SourceState]:
+        return {slug: SourceState.from_json(v) for slug, v in self.store.load_status().items()}
 
-    def _write_readme(self, sources: tuple[Source, ...], results: tuple[SourceResult, ...]) -> None:
-        status = self.store.load_status()
+    def _save_states(
+        self,
+        before: Mapping[str, SourceState],
+        after: Mapping[str, SourceState],
+        results: tuple[SourceResult, ...],
+    ) -> None:
+        """Commit-worthy state is saved in the archive; the time of the last success alone is not.
+
+        Saving ``last_success`` after every run would commit every hour even when nothing is
+        new, so it rides along with the next change; the full state always goes to .git/.
+        """
+        full = {slug: state.to_json() for slug, state in sorted(after.items())}
+        self._save_local_states(full)
+        lasting_changed = any(
+            before.get(slug, SourceState()).lasting() != state.lasting() for slug, state in after.items()
+        )
+        if lasting_changed or any(r.new or r.updated for r in results):
+            self.store.save_status(full)
+
+    def _save_local_states(self, full: Mapping[str, Any]) -> None:
+        path = publish.git_dir(self.root) / "newsmirror-status.json"
+        path.write_text(
+            json.dumps(full, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+        )
+
+    def latest_states(self) -> dict[str, SourceState]:
+        """The freshest known state: this machine's last run if any, else the committed one."""
+        local = publish.git_dir(self.root) / "newsmirror-status.json"
+        try:
+            data = json.loads(local.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return self._load_states()
+        committed = self._load_states()
+        return {**committed, **{slug: SourceState.from_json(v) for slug, v in data.items()}}
+
+    def _write_pages(
+        self,
+        config: Config,
+        results: tuple[SourceResult, ...],
+        states: Mapping[str, SourceState],
+        now: datetime,
+    ) -> None:
         done = {r.slug: r for r in results if r.articles is not None}
-        rows = [
-            readme_row(s.name, *self._size(s, done.get(s.slug)), _status_text(status.get(s.slug)))
-            for s in sources
-        ]
-        self.store.write_page("README.md", render_readme(rows))
+        healths = [self._health(s, done.get(s.slug), states, now, config) for s in config.sources]
+        self.store.write_page(
+            "README.md",
+            render_readme(
+                readme_row(h.source.name, h.articles, h.newest_ms, status_text(h.state)) for h in healths
+            ),
+        )
+        self.store.write_page("status.md", render_status_page(_status_row(h) for h in healths))
+        found = problems(healths, config.fetch)
+        updated = max((p.updated for p in found), default="1970-01-01T00:00:00Z")
+        self.store.write_page(
+            "status.xml", render_status_feed(found, feed_id=self._feed_id(), updated=updated)
+        )
+
+    def _health(
+        self,
+        source: Source,
+        result: SourceResult | None,
+        states: Mapping[str, SourceState],
+        now: datetime,
+        config: Config,
+    ) -> Health:
+        articles, newest = self._size(source, result)
+        state = states.get(source.slug, SourceState())
+        return assess(source, state, articles=articles, newest_ms=newest, now=now, settings=config.fetch)
+
+    def _feed_id(self) -> str:
+        return f"urn:newsmirror:status:{self.root.resolve().name}"
 
     def _size(self, source: Source, result: SourceResult | None) -> tuple[int, int | None]:
         """Article count and newest timestamp: from this run's result, else from the index."""
@@ -123,22 +198,24 @@ class Archive:
             self.store.write_page(relative, render_list(source.name, source.slug, index.records.values()))
 
 
-def _status_entry(result: SourceResult, before: Any, now: datetime) -> dict[str, Any]:
-    entry: dict[str, Any] = {"result": "ok" if result.ok else "failed"}
-    if not result.ok:
-        entry.update(code=result.error_code, message=result.error)
-    unchanged = isinstance(before, Mapping) and all(before.get(k) == v for k, v in entry.items())
-    entry["since"] = before["since"] if unchanged and "since" in before else now.strftime("%Y-%m-%dT%H:%MZ")
-    return entry
+def _status_row(health: Health) -> StatusRow:
+    state = health.state
+    notes = [n for n in (_when(state), "stale" if health.stale else "", _moved(state)) if n]
+    return status_row(
+        health.source.name,
+        status_text(state),
+        state.failures,
+        newest_text(health.newest_ms),
+        "; ".join(notes),
+    )
 
 
-def _status_text(entry: Any) -> str:
-    if not isinstance(entry, Mapping):
-        return "—"
-    since = entry.get("since", "")
-    if entry.get("result") == "ok":
-        return f"ok (since {since})"
-    return f"failed: {entry.get('code')} (since {since})"
+def _when(state: SourceState) -> str:
+    return f"next attempt after {display(state.not_before)}" if state.not_before else ""
+
+
+def _moved(state: SourceState) -> str:
+    return f"moved to {state.moved_to}" if state.moved_to else ""
 
 
 def commit_message(results: tuple[SourceResult, ...]) -> str:

@@ -7,6 +7,8 @@ cause (``raise ... from e``).  Each carries a stable ``code`` that reports and
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class NewsmirrorError(Exception):
     """Root of every error newsmirror raises on purpose."""
@@ -46,6 +48,8 @@ class FetchError(SourceError):
     def __init__(self, slug: str, url: str, message: str, *, code: str | None = None) -> None:
         super().__init__(slug, f"{message} ({url})", code=code)
         self.url = url
+        self.retry_at: datetime | None = None
+        """When the server asked to be tried again (``Retry-After`` of a 429 or 503)."""
 
 
 class ParseError(SourceError):

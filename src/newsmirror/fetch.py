@@ -1,17 +1,32 @@
-"""Fetch stage: HTTP(S) GETs with bounded concurrency, a total time limit and a size cap.
+"""Fetch stage: polite HTTP(S) GETs.
+
+* bounded concurrency overall and per host, a total time limit and a size cap per request;
+* conditional GET (``If-None-Match`` / ``If-Modified-Since``): a 304 is reported as such;
+* redirects followed by hand, so that a chain of only permanent ones (301/308) can be told
+  from a temporary one (302/303/307) — the caller decides when a move sticks;
+* ``Retry-After`` (429/503), ``Cache-Control: max-age`` and ``Expires`` are read and returned,
+  never slept on: the caller postpones that source, not the run;
+* transient failures (connection, timeout, 500/502/503/504) are retried with jittered
+  exponential backoff.
 
 The transport is injectable (``httpx.AsyncBaseTransport``): tests serve feeds from a real
-server on 127.0.0.1 and route upstream page URLs to it through a transport, never the network.
-Every failure becomes a ``FetchError`` with a stable code (``http_404``, ``timeout``,
-``tls_error``, ``connect_error``, ``too_large``, ``too_many_redirects``, ``network_error``).
+server on 127.0.0.1 and route upstream page URLs to it, never the network.  Every failure is
+a ``FetchError`` with a stable code (``http_404``, ``timeout``, ``tls_error``,
+``connect_error``, ``too_large``, ``too_many_redirects``, ``redirect_loop``,
+``network_error``, ``bad_url``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import ssl
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from types import TracebackType
+from typing import TypeVar
 
 import httpx
 
@@ -19,14 +34,46 @@ from .config import FetchSettings
 from .exceptions import FetchError
 
 MAX_REDIRECTS = 5
+PERMANENT = (301, 308)
+REDIRECTS = (301, 302, 303, 307, 308)
+TRANSIENT_CODES = frozenset(
+    {"connect_error", "timeout", "network_error", "http_500", "http_502", "http_503", "http_504"}
+)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a server said about a feed's version, sent back for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        sent = {}
+        if self.etag:
+            sent["If-None-Match"] = self.etag
+        if self.last_modified:
+            sent["If-Modified-Since"] = self.last_modified
+        return sent
 
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
+    """A 2xx answer — or a 304 (``not_modified``, empty content) to a conditional GET."""
+
     url: str
     status: int
-    content: bytes
-    content_type: str
+    content: bytes = b""
+    content_type: str = ""
+    validators: Validators = field(default_factory=Validators)
+    fresh_until: datetime | None = None
+    permanent_redirect: str | None = None
+    """The final URL when the request was redirected by 301/308 only."""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
 
     def text(self) -> str:
         """The body decoded with the charset the server named, else UTF-8 (lossless where valid)."""
@@ -48,13 +95,20 @@ def _charset(content_type: str) -> str | None:
 class Fetcher:
     """An async HTTP client shared by every source of a run."""
 
-    def __init__(self, settings: FetchSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.settings = settings
+        self._now = clock or (lambda: datetime.now(UTC))
         self._slots = asyncio.Semaphore(settings.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
         self._client = httpx.AsyncClient(
             transport=transport,
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
+            follow_redirects=False,
             timeout=httpx.Timeout(settings.timeout),
             headers={"User-Agent": settings.user_agent},
             limits=httpx.Limits(max_connections=settings.concurrency),
@@ -68,35 +122,68 @@ class Fetcher:
     ) -> None:
         await self._client.aclose()
 
-    async def get(self, url: str, *, slug: str) -> Fetched:
-        """GET ``url`` for source ``slug``; a non-2xx status is a ``FetchError``."""
-        async with self._slots:
+    async def get(self, url: str, *, slug: str, validators: Validators | None = None) -> Fetched:
+        """GET ``url`` for source ``slug``, retrying transient failures; raises ``FetchError``."""
+        return await self._with_retries(lambda: self._attempt(url, slug, validators or Validators()))
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        for tries in range(self.settings.retries + 1):
+            try:
+                return await attempt()
+            except FetchError as e:
+                if not _transient(e) or tries == self.settings.retries:
+                    raise
+                await asyncio.sleep(self.settings.retry_delay * 2**tries * (0.5 + random.random()))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, url: str, slug: str, validators: Validators) -> Fetched:
+        async with self._slots, self._host_slot(url):
             try:
                 async with asyncio.timeout(self.settings.timeout):
-                    return await self._get(url, slug)
+                    return await self._follow(url, slug, validators)
             except TimeoutError as e:
-                raise FetchError(
-                    slug, url, f"no complete answer within {self.settings.timeout:g} s", code="timeout"
-                ) from e
+                message = f"no complete answer within {self.settings.timeout:g} s"
+                raise FetchError(slug, url, message, code="timeout") from e
             except httpx.HTTPError as e:
                 raise _translate(e, slug, url) from e
 
-    async def _get(self, url: str, slug: str) -> Fetched:
-        async with self._client.stream("GET", url) as response:
-            if not 200 <= response.status_code < 300:
-                raise FetchError(
-                    slug,
-                    url,
-                    f"HTTP {response.status_code} {response.reason_phrase}",
-                    code=f"http_{response.status_code}",
-                )
-            content = await self._read_capped(response, slug, url)
-            return Fetched(
-                url=str(response.url),
-                status=response.status_code,
-                content=content,
-                content_type=response.headers.get("content-type", ""),
-            )
+    def _host_slot(self, url: str) -> asyncio.Semaphore:
+        host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
+        return self._hosts[host]
+
+    async def _follow(self, url: str, slug: str, validators: Validators) -> Fetched:
+        """Follow redirects by hand, noting whether every hop was permanent."""
+        seen = [url]
+        permanent = True
+        for _ in range(MAX_REDIRECTS + 1):
+            async with self._client.stream("GET", seen[-1], headers=validators.headers()) as response:
+                target = _redirect_target(response)
+                if target is None:
+                    return await self._answer(
+                        response, slug, moved=seen[-1] if len(seen) > 1 and permanent else None
+                    )
+            if target in seen:
+                raise FetchError(slug, url, f"redirect loop through {target}", code="redirect_loop")
+            permanent = permanent and response.status_code in PERMANENT
+            seen.append(target)
+        raise FetchError(slug, url, f"more than {MAX_REDIRECTS} redirects", code="too_many_redirects")
+
+    async def _answer(self, response: httpx.Response, slug: str, moved: str | None) -> Fetched:
+        url = str(response.url)
+        if response.status_code != 304 and not 200 <= response.status_code < 300:
+            raise _status_error(response, slug, url, self._now())
+        content = b"" if response.status_code == 304 else await self._read_capped(response, slug, url)
+        return Fetched(
+            url=url,
+            status=response.status_code,
+            content=content,
+            content_type=response.headers.get("content-type", ""),
+            validators=Validators(response.headers.get("etag"), response.headers.get("last-modified")),
+            fresh_until=fresh_until(response.headers, self._now()),
+            permanent_redirect=moved,
+        )
 
     async def _read_capped(self, response: httpx.Response, slug: str, url: str) -> bytes:
         limit = self.settings.max_bytes
@@ -113,12 +200,70 @@ class Fetcher:
         return b"".join(chunks)
 
 
+def _redirect_target(response: httpx.Response) -> str | None:
+    location = response.headers.get("location")
+    if response.status_code not in REDIRECTS or not location:
+        return None
+    return str(response.url.join(location))
+
+
+def _status_error(response: httpx.Response, slug: str, url: str, now: datetime) -> FetchError:
+    error = FetchError(
+        slug,
+        url,
+        f"HTTP {response.status_code} {response.reason_phrase}".rstrip(),
+        code=f"http_{response.status_code}",
+    )
+    if response.status_code in (429, 503):
+        error.retry_at = retry_at(response.headers.get("retry-after"), now)
+    return error
+
+
+def _transient(error: FetchError) -> bool:
+    # a server that named a time to come back is not retried now: the source is postponed
+    return error.code in TRANSIENT_CODES and error.retry_at is None
+
+
+def retry_at(value: str | None, now: datetime) -> datetime | None:
+    """``Retry-After`` as a moment: delay-seconds or an HTTP date."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    return _http_date(value)
+
+
+def fresh_until(headers: httpx.Headers, now: datetime) -> datetime | None:
+    """Until when the answer may be reused: ``Cache-Control: max-age``, else ``Expires``."""
+    directives = [d.strip().lower() for d in headers.get("cache-control", "").split(",")]
+    if "no-store" in directives or "no-cache" in directives:
+        return None
+    for directive in directives:
+        name, _, value = directive.partition("=")
+        if name == "max-age" and value.strip().isdigit():
+            return now + timedelta(seconds=int(value))
+    expires = _http_date(headers.get("expires"))
+    served = _http_date(headers.get("date"))
+    if expires is None:
+        return None
+    return now + (expires - served) if served is not None else expires
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _translate(error: httpx.HTTPError, slug: str, url: str) -> FetchError:
     """One place that maps transport errors to stable codes."""
     if isinstance(error, httpx.TimeoutException):
         return FetchError(slug, url, f"timed out ({type(error).__name__})", code="timeout")
-    if isinstance(error, httpx.TooManyRedirects):
-        return FetchError(slug, url, "too many redirects", code="too_many_redirects")
     if isinstance(error, httpx.ConnectError) and _caused_by_tls(error):
         return FetchError(slug, url, f"TLS failure: {error}", code="tls_error")
     if isinstance(error, httpx.ConnectError):

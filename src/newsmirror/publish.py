@@ -10,7 +10,7 @@ from pathlib import Path
 from .exceptions import PublishError
 from .types import PushResult
 
-MANAGED_PATHS = ("articles", "lists", "README.md", ".newsmirror")
+MANAGED_PATHS = ("articles", "lists", "README.md", "status.md", "status.xml", ".newsmirror")
 _FALLBACK_IDENTITY = ("-c", "user.name=newsmirror", "-c", "user.email=newsmirror@localhost")
 
 

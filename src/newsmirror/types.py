@@ -156,6 +156,10 @@ class SourceResult:
     error: str | None = None
     articles: int | None = None
     newest_ms: int | None = None
+    outcome: str = "updated"
+    """``updated`` (fetched and archived), ``not_modified`` (304), ``postponed``, ``disabled``
+    or ``failed``."""
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
+from . import schedule
+from .config import FetchSettings
 from .decide import decide
 from .exceptions import NewsmirrorError, SourceError
-from .fetch import Fetcher
+from .fetch import Fetched, Fetcher
 from .parse import parse_feed
 from .render import list_title, render_article, render_list
+from .schedule import SourceState
 from .store import ArchiveStore
 from .transform.extract import NoMatch, inner_html
 from .transform.items import prepare
@@ -28,31 +33,87 @@ log = logging.getLogger(__name__)
 class RunContext:
     store: ArchiveStore
     fetcher: Fetcher
-    now_ms: int
+    now: datetime
+    settings: FetchSettings
+    on_done: Callable[[SourceResult], None] | None = None
+
+    @property
+    def now_ms(self) -> int:
+        return int(self.now.timestamp() * 1000)
 
 
-async def update_sources(sources: tuple[Source, ...], ctx: RunContext) -> tuple[SourceResult, ...]:
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: SourceResult
+    state: SourceState
+
+
+async def update_sources(
+    sources: tuple[Source, ...], states: Mapping[str, SourceState], ctx: RunContext
+) -> tuple[Outcome, ...]:
     """Update every source; never raises for a single source's failure."""
-    return tuple(await asyncio.gather(*(update_source(s, ctx) for s in sources)))
+    runs = (update_source(s, states.get(s.slug, SourceState()), ctx) for s in sources)
+    return tuple(await asyncio.gather(*runs))
 
 
-async def update_source(source: Source, ctx: RunContext) -> SourceResult:
+async def update_source(source: Source, state: SourceState, ctx: RunContext) -> Outcome:
+    outcome = await _guarded(source, state, ctx)
+    log.info(
+        "source done",
+        extra={
+            "source": source.slug,
+            "outcome": outcome.result.outcome,
+            "new": len(outcome.result.new),
+            "error": outcome.result.error_code,
+        },
+    )
+    if ctx.on_done is not None:
+        ctx.on_done(outcome.result)
+    return outcome
+
+
+async def _guarded(source: Source, state: SourceState, ctx: RunContext) -> Outcome:
+    skip = schedule.reason_to_skip(state, ctx.now)
+    if skip is not None:
+        outcome = "disabled" if state.result == "disabled" else "postponed"
+        return Outcome(SourceResult(source.slug, source.name, ok=True, outcome=outcome, notes=(skip,)), state)
     try:
-        return await _update(source, ctx)
+        return await _update(source, state, ctx)
     except NewsmirrorError as e:
-        log.warning("%s failed: %s", source.slug, e)
-        return _failed(source, e.code, e.message)
+        log.warning("source failed: %s", e, extra={"source": source.slug, "code": e.code})
+        return _failed(source, state, e, ctx)
     except Exception as e:  # the per-source boundary: a bug must not stop the other sources
-        log.exception("%s failed unexpectedly", source.slug)
-        return _failed(source, "internal_error", f"{source.slug}: {type(e).__name__}: {e}")
+        log.exception("source failed unexpectedly", extra={"source": source.slug})
+        error = NewsmirrorError(f"{source.slug}: {type(e).__name__}: {e}", code="internal_error")
+        return _failed(source, state, error, ctx)
 
 
-def _failed(source: Source, code: str, message: str) -> SourceResult:
-    return SourceResult(slug=source.slug, name=source.name, ok=False, error_code=code, error=message)
+def _failed(source: Source, state: SourceState, error: NewsmirrorError, ctx: RunContext) -> Outcome:
+    after = schedule.after_failure(state, error, ctx.now, ctx.settings)
+    notes = (f"disabled: {after.message}",) if after.result == "disabled" else ()
+    result = SourceResult(
+        source.slug,
+        source.name,
+        ok=False,
+        error_code=error.code,
+        error=error.message,
+        outcome="failed",
+        notes=notes,
+    )
+    return Outcome(result, after)
 
 
-async def _update(source: Source, ctx: RunContext) -> SourceResult:
-    fetched = await ctx.fetcher.get(source.url, slug=source.slug)
+async def _update(source: Source, state: SourceState, ctx: RunContext) -> Outcome:
+    url = schedule.fetch_url(source, state)
+    fetched = await ctx.fetcher.get(url, slug=source.slug, validators=schedule.validators(state))
+    after, notes = schedule.after_success(source, state, fetched, ctx.now, ctx.settings)
+    if fetched.not_modified:
+        result = SourceResult(source.slug, source.name, ok=True, outcome="not_modified", notes=notes)
+        return Outcome(result, after)
+    return Outcome(await _archive(source, fetched, ctx, notes), after)
+
+
+async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tuple[str, ...]) -> SourceResult:
     prepared = prepare(source, parse_feed(fetched.content, slug=source.slug))
     index = ctx.store.load_index(source.slug)
     plan = decide(source, index, prepared.candidates, now_ms=ctx.now_ms)
@@ -72,6 +133,7 @@ async def _update(source: Source, ctx: RunContext) -> SourceResult:
         skipped=(*prepared.skipped, *plan.skipped, *page_skips),
         articles=after.size,
         newest_ms=after.newest_ms(),
+        notes=notes,
     )
 
 

@@ -28,11 +28,16 @@ _PATH_SAFE = "/!$&()*+,-.:;=@_~[]%#?"
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("newsmirror.render", "templates"),
-        autoescape=False,  # Markdown, not HTML: the archive stores titles as the feed gave them
+        # Markdown keeps titles as the feed gave them; XML (the status feed) is escaped
+        autoescape=_is_xml,
         keep_trailing_newline=True,
         trim_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+
+
+def _is_xml(name: str | None) -> bool:
+    return name is not None and ".xml" in name
 
 
 @cache
@@ -109,4 +114,33 @@ def render_readme(rows: Iterable[ReadmeRow]) -> str:
         intro="每小时存档的新闻文章，按来源列出。Hourly archive of news articles, by source.",
         rows=list(rows),
         list_size=LIST_SIZE,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    name: str
+    href: str
+    status: str
+    failures: int
+    newest: str
+    notes: str
+
+
+def status_row(name: str, status: str, failures: int, newest: str, notes: str) -> StatusRow:
+    href = "lists/" + urllib.parse.quote(f"{name}.md")
+    return StatusRow(_cell(name), href, _cell(status), failures, newest, _cell(notes))
+
+
+def render_status_page(rows: Iterable[StatusRow]) -> str:
+    return _template("status.md.j2").render(rows=list(rows))
+
+
+def render_status_feed(problems: Iterable[object], *, feed_id: str, updated: str) -> str:
+    """``status.xml``: an Atom feed with one entry per current problem."""
+    return _template("status.xml.j2").render(
+        title="newsmirror: problems of this archive",
+        feed_id=feed_id,
+        updated=updated,
+        problems=list(problems),
     )

@@ -1,0 +1,178 @@
+"""Source state between runs: when to fetch, from which URL, what a result changes. Pure.
+
+The state of every source lives in the archive (``.newsmirror/status.json``) so that a fresh
+clone on a CI runner is as polite as a long-lived machine: it sends the same validators,
+honours the same postponements and knows which sources are failing, moved or gone.
+
+* success (200 or 304): failures reset, validators kept, ``max-age``/``Expires`` postpone the
+  source when they reach past the next run;
+* a redirect seen ``redirect_runs`` runs in a row, permanent (301/308) every time and to the
+  same place, moves the source; a temporary one (302/307) never does;
+* failure: consecutive failures counted; ``Retry-After`` postpones; after three failures in a
+  row the source backs off (2, 4, 8 … up to 24 hours between attempts) so dead feeds are not
+  fetched every hour for years; ``410 Gone`` disables the source until it is re-enabled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .config import FetchSettings
+from .exceptions import NewsmirrorError
+from .fetch import Fetched, Validators
+from .types import Source
+
+BACKOFF_AFTER = 3
+BACKOFF_CAP_HOURS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the archive remembers about one source's fetching."""
+
+    result: str = "new"
+    """``ok``, ``failed`` or ``disabled`` (a 304 or a postponed run leaves it as it was)."""
+    since: str | None = None
+    code: str | None = None
+    message: str | None = None
+    failures: int = 0
+    last_success: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_before: str | None = None
+    moved_from: str | None = None
+    moved_to: str | None = None
+    redirect_to: str | None = None
+    redirect_seen: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, 0)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> SourceState:
+        if not isinstance(data, dict):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def lasting(self) -> SourceState:
+        """The part worth a commit: everything but the time of the last success."""
+        return replace(self, last_success=None)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def moment_of(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def fetch_url(source: Source, state: SourceState) -> str:
+    """The configured URL, unless the archive recorded a permanent move away from it."""
+    if state.moved_to and state.moved_from == source.url:
+        return state.moved_to
+    return source.url
+
+
+def validators(state: SourceState) -> Validators:
+    return Validators(state.etag, state.last_modified)
+
+
+def reason_to_skip(state: SourceState, now: datetime) -> str | None:
+    """Why this source is not fetched in this run, or None."""
+    if state.result == "disabled":
+        return f"disabled: {state.message} (re-enable with `newsmirror enable`)"
+    until = moment_of(state.not_before)
+    if until is not None and until > now:
+        return f"postponed until {state.not_before}"
+    return None
+
+
+def after_success(
+    source: Source, state: SourceState, fetched: Fetched, now: datetime, settings: FetchSettings
+) -> tuple[SourceState, tuple[str, ...]]:
+    """The state after a 200 or 304, and notes for the report."""
+    kept = fetched.validators if not fetched.not_modified else _merge(state, fetched.validators)
+    moved, notes = _track_redirect(source, state, fetched.permanent_redirect, settings)
+    after = replace(
+        moved,
+        result="ok",
+        since=state.since if state.result == "ok" else stamp(now),
+        code=None,
+        message=None,
+        failures=0,
+        last_success=stamp(now),
+        etag=kept.etag,
+        last_modified=kept.last_modified,
+        not_before=_postpone(fetched.fresh_until, now, settings),
+    )
+    return after, notes
+
+
+def _merge(state: SourceState, fresh: Validators) -> Validators:
+    return Validators(fresh.etag or state.etag, fresh.last_modified or state.last_modified)
+
+
+def _track_redirect(
+    source: Source, state: SourceState, target: str | None, settings: FetchSettings
+) -> tuple[SourceState, tuple[str, ...]]:
+    if target is None:
+        return replace(state, redirect_to=None, redirect_seen=0), ()
+    seen = state.redirect_seen + 1 if target == state.redirect_to else 1
+    if seen < settings.redirect_runs:
+        note = f"permanent redirect to {target} seen {seen} of {settings.redirect_runs} runs"
+        return replace(state, redirect_to=target, redirect_seen=seen), (note,)
+    moved = replace(state, moved_from=source.url, moved_to=target, redirect_to=None, redirect_seen=0)
+    return moved, (f"moved permanently to {target}: the archive now fetches it from there",)
+
+
+def after_failure(
+    state: SourceState, error: NewsmirrorError, now: datetime, settings: FetchSettings
+) -> SourceState:
+    """The state after a failed fetch or parse."""
+    failures = state.failures + 1
+    same = state.result == "failed" and state.code == error.code
+    failed = replace(
+        state,
+        result="failed",
+        code=error.code,
+        message=error.message,
+        since=state.since if same else stamp(now),
+        failures=failures,
+    )
+    if error.code == "http_410":
+        return replace(failed, result="disabled", message=f"410 Gone since {stamp(now)}")
+    retry = getattr(error, "retry_at", None)
+    return replace(failed, not_before=_postpone(retry, now, settings) or _backoff(failures, now, settings))
+
+
+def _postpone(until: datetime | None, now: datetime, settings: FetchSettings) -> str | None:
+    """Record a postponement only when it reaches past the next run (else it changes nothing)."""
+    if until is None or until <= now + timedelta(minutes=settings.run_interval_minutes):
+        return None
+    return stamp(until)
+
+
+def _backoff(failures: int, now: datetime, settings: FetchSettings) -> str | None:
+    if failures <= BACKOFF_AFTER:
+        return None
+    hours = min(2 ** (failures - BACKOFF_AFTER), BACKOFF_CAP_HOURS)
+    # a little early, so that a run that starts late by a few minutes still tries
+    slack = timedelta(minutes=settings.run_interval_minutes / 10)
+    return stamp(now + timedelta(hours=hours) - slack)
+
+
+def enabled(state: SourceState) -> SourceState:
+    """Clear a disabled or backed-off source so that the next run fetches it."""
+    return replace(
+        state,
+        result="new" if state.result == "disabled" else state.result,
+        message=None if state.result == "disabled" else state.message,
+        not_before=None,
+        failures=0,
+    )
