@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -20,21 +21,59 @@ class Reply:
     status: int = 200
     content_type: str = "application/rss+xml; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0
 
 
-Routes = Mapping[str, Reply | Callable[[], Reply]]
+Handler = Callable[[Mapping[str, str]], Reply]
+"""A dynamic route: gets the request headers (lower-cased names), returns the reply."""
+Routes = Mapping[str, Reply | Handler]
+
+
+@dataclass
+class Traffic:
+    """What the server saw: one line per request, headers of each, most requests in flight."""
+
+    requests: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def enter(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
     routes: ClassVar[Routes] = {}
-    requests: ClassVar[list[str]] = []
+    traffic: ClassVar[Traffic]
 
     def do_GET(self) -> None:
+        self.traffic.enter()
+        try:
+            self._answer()
+        finally:
+            self.traffic.leave()
+
+    def _answer(self) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}
         route = self.routes.get(self.path)
-        reply = route() if callable(route) else route
+        reply = route(headers) if callable(route) else route
         if reply is None:
             reply = Reply(NOT_FOUND_PAGE, 404, "text/html; charset=utf-8")
-        self.requests.append(f"{reply.status} {self.path}")
+        with self.traffic.lock:
+            self.traffic.requests.append(f"{reply.status} {self.path}")
+            self.traffic.headers.append(headers)
+        time.sleep(reply.delay)
+        self._send(reply)
+
+    def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -50,23 +89,28 @@ class _Handler(BaseHTTPRequestHandler):
 @dataclass
 class Server:
     base: str
-    requests: list[str]
-    routes: dict[str, Reply | Callable[[], Reply]]
+    traffic: Traffic
+    routes: dict[str, Reply | Handler]
+
+    @property
+    def requests(self) -> list[str]:
+        return self.traffic.requests
 
     def url(self, path: str) -> str:
         return self.base + path
 
 
 @contextmanager
-def serve(routes: dict[str, Reply | Callable[[], Reply]]) -> Iterator[Server]:
+def serve(routes: dict[str, Reply | Handler]) -> Iterator[Server]:
     """Serve ``routes`` (path → reply) on 127.0.0.1 with an ephemeral port."""
-    requests: list[str] = []
-    handler = type("Handler", (_Handler,), {"routes": routes, "requests": requests})
+    traffic = Traffic()
+    handler = type("Handler", (_Handler,), {"routes": routes, "traffic": traffic})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", requests, routes)
+        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", traffic, routes)
     finally:
         httpd.shutdown()
         httpd.server_close()

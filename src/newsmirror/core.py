@@ -13,11 +13,11 @@ from typing import Any
 import filelock
 import httpx
 
-from . import publish
+from . import publish, schedule
 from .config import Config
-from .exceptions import ArchiveLockedError
+from .exceptions import ArchiveLockedError, ConfigError
 from .fetch import Fetcher
-from .health import Health, assess, display, newest_text, problems, status_text
+from .health import Health, assess, display, newest_text, problems, recent_counts, status_text
 from .render import (
     StatusRow,
     readme_row,
@@ -105,6 +105,35 @@ class Archive:
         pushes = publish.push_all(self.root) if push else ()
         return RunResult(sources=results, commit=sha, pushes=pushes)
 
+    def enable(self, slugs: tuple[str, ...]) -> str | None:
+        """Re-enable disabled or backed-off sources; commits the change. Raises ConfigError."""
+        with self.locked():
+            states = self._load_states()
+            unknown = [s for s in slugs if s not in states]
+            if unknown:
+                raise ConfigError(f"{self.root}: no state for source(s) {', '.join(unknown)}")
+            states.update({slug: schedule.enabled(states[slug]) for slug in slugs})
+            self.store.save_status({slug: state.to_json() for slug, state in sorted(states.items())})
+            return publish.commit(self.root, f"newsmirror: re-enable {', '.join(slugs)}\n")
+
+    def health(self, config: Config, now: datetime) -> list[tuple[Health, tuple[int, int]]]:
+        """Every configured source's health with its article counts of the last 24 h and 7 days."""
+        states = self.latest_states()
+        report = []
+        for source in config.sources:
+            index = self.store.load_index(source.slug)
+            state = states.get(source.slug, SourceState())
+            health = assess(
+                source,
+                state,
+                articles=index.size,
+                newest_ms=index.newest_ms(),
+                now=now,
+                settings=config.fetch,
+            )
+            report.append((health, recent_counts(index, now)))
+        return report
+
     def _load_states(self) -> dict[str, SourceState]:
         return {slug: SourceState.from_json(v) for slug, v in self.store.load_status().items()}
 
@@ -178,7 +207,7 @@ class Archive:
         return assess(source, state, articles=articles, newest_ms=newest, now=now, settings=config.fetch)
 
     def _feed_id(self) -> str:
-        return f"urn:newsmirror:status:{self.root.resolve().name}"
+        return f"{self.store.archive_id()}:status"
 
     def _size(self, source: Source, result: SourceResult | None) -> tuple[int, int | None]:
         """Article count and newest timestamp: from this run's result, else from the index."""

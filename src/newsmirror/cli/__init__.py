@@ -13,7 +13,6 @@ Exit status (documented in the README):
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -21,7 +20,7 @@ from datetime import datetime
 import httpx
 
 from ..exceptions import ArchiveLockedError, ConfigError, NewsmirrorError
-from . import demo, import_cmd, init, run, status
+from . import demo, enable, import_cmd, init, logs, run, status
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_PUSH_FAILED, EXIT_ARCHIVE = range(6)
 
@@ -34,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run.add_parser(commands)
     status.add_parser(commands)
+    enable.add_parser(commands)
     init.add_parser(commands)
     import_cmd.add_parser(commands)
     demo.add_parser(commands)
@@ -66,10 +66,7 @@ def _fail(error: NewsmirrorError, code: int) -> int:
 
 
 def _configure_logging(verbosity: int) -> None:
-    level = {0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(verbosity)
 
 
 def entry() -> None:

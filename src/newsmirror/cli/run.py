@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
+from tqdm import tqdm
 
 from ..config import config_path_for, load_config, select_sources
 from ..core import open_archive
@@ -45,9 +47,12 @@ def handle(
     clock: Callable[[], datetime] | None,
 ) -> int:
     config = load_config(config_path_for(args.archive, args.sources))
-    select_sources(config, args.only)  # validates --only before touching the archive
+    total = len(select_sources(config, args.only).sources)  # validates --only before touching the archive
     archive = open_archive(args.archive)
-    result = archive.run(config, only=tuple(args.only), push=args.push, transport=transport, clock=clock)
+    with progress(total) as done:
+        result = archive.run(
+            config, only=tuple(args.only), push=args.push, transport=transport, clock=clock, on_done=done
+        )
     code = exit_code(result)
     if args.json:
         json.dump(result_json(result, code, args.archive), sys.stdout, ensure_ascii=False, indent=2)
@@ -55,6 +60,20 @@ def handle(
     else:
         write_report(result, args.archive, sys.stdout)
     return code
+
+
+@contextmanager
+def progress(total: int) -> Iterator[Callable[[SourceResult], None] | None]:
+    """A progress bar on stderr when it is a terminal; shown only for runs over two seconds."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with tqdm(total=total, unit="source", desc="newsmirror", delay=2.0, file=sys.stderr, leave=False) as bar:
+
+        def advance(result: SourceResult) -> None:
+            bar.update(1)
+
+        yield advance
 
 
 def exit_code(result: RunResult) -> int:
@@ -78,11 +97,10 @@ def result_json(result: RunResult, code: int, archive: Path) -> dict[str, Any]:
 
 def write_report(result: RunResult, archive: Path, out: TextIO) -> None:
     rows: list[tuple[str, ...]] = [("source", "new", "updated", "unchanged", "skipped", "result")]
-    rows += [_row(s) for s in result.sources]
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.write("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    write_table(rows + [_row(s) for s in result.sources], out)
     for source in result.sources:
+        for note in source.notes:
+            out.write(f"  {source.slug}: {note}\n")
         for skip in source.skipped:
             out.write(f"  {source.slug}: skipped {skip.what}: {skip.reason}\n")
     for push in result.pushes:
@@ -90,8 +108,23 @@ def write_report(result: RunResult, archive: Path, out: TextIO) -> None:
     out.write(_summary(result, archive) + "\n")
 
 
+def write_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+    """Columns padded to the widest cell (CJK characters count double)."""
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+_OUTCOMES = {
+    "updated": "ok",
+    "not_modified": "ok, not modified",
+    "postponed": "postponed",
+    "disabled": "disabled",
+}
+
+
 def _row(s: SourceResult) -> tuple[str, ...]:
-    outcome = "ok" if s.ok else f"FAILED {s.error_code}: {s.error}"
+    outcome = _OUTCOMES.get(s.outcome, "ok") if s.ok else f"FAILED {s.error_code}: {s.error}"
     return (
         f"{s.name} ({s.slug})",
         str(len(s.new)),

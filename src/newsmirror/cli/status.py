@@ -1,17 +1,30 @@
-"""``newsmirror status`` (being built)."""
+"""``newsmirror status``: the health of every source, from the archive's state and index."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from ..config import config_path_for, load_config
+from ..core import Archive
+from ..exceptions import ConfigError
+from ..health import Health, display, newest_text, status_text
+from .run import write_table
+
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("status", help="show the health of every source")
+    parser.add_argument("--archive", type=Path, default=Path("archive"), help="archive (default ./archive)")
+    parser.add_argument("--sources", type=Path, default=None, help="sources file (default: as for run)")
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
     parser.set_defaults(handler=handle)
 
 
@@ -21,4 +34,69 @@ def handle(
     transport: httpx.AsyncBaseTransport | None,
     clock: Callable[[], datetime] | None,
 ) -> int:
-    raise NotImplementedError("newsmirror status is not built yet")
+    if not (args.archive / ".git").exists():
+        raise ConfigError(f"{args.archive}: not a newsmirror archive (no git repository)")
+    config = load_config(config_path_for(args.archive, args.sources))
+    report = Archive(args.archive).health(config, (clock or (lambda: datetime.now(UTC)))())
+    if args.json:
+        json.dump([_json(h, counts) for h, counts in report], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        write_table([_HEADER, *(_row(h, counts) for h, counts in report)], sys.stdout)
+    return 1 if any(_troubled(h) for h, _ in report) else 0
+
+
+_HEADER = (
+    "source",
+    "result",
+    "last success",
+    "last error",
+    "failures",
+    "24h",
+    "7d",
+    "newest",
+    "stale",
+    "notes",
+)
+
+
+def _row(h: Health, counts: tuple[int, int]) -> tuple[str, ...]:
+    state = h.state
+    return (
+        f"{h.source.name} ({h.source.slug})",
+        status_text(state),
+        display(state.last_success),
+        state.code or "—",
+        str(state.failures),
+        str(counts[0]),
+        str(counts[1]),
+        newest_text(h.newest_ms),
+        "stale" if h.stale else "",
+        _notes(h),
+    )
+
+
+def _notes(h: Health) -> str:
+    state = h.state
+    notes = [
+        f"next attempt after {display(state.not_before)}" if state.not_before else "",
+        f"moved to {state.moved_to}" if state.moved_to else "",
+    ]
+    return "; ".join(n for n in notes if n)
+
+
+def _json(h: Health, counts: tuple[int, int]) -> dict[str, Any]:
+    return {
+        "slug": h.source.slug,
+        "name": h.source.name,
+        **asdict(h.state),
+        "articles": h.articles,
+        "last_24h": counts[0],
+        "last_7d": counts[1],
+        "newest_ms": h.newest_ms,
+        "stale": h.stale,
+    }
+
+
+def _troubled(h: Health) -> bool:
+    return h.stale or h.state.result in ("failed", "disabled")

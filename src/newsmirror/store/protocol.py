@@ -58,6 +58,10 @@ class ArchiveStore(Protocol):
         """
         ...
 
+    def archive_id(self) -> str:
+        """A stable identifier of this archive (the same in every clone). Raises: StorageError."""
+        ...
+
     def load_status(self) -> Mapping[str, Any]:
         """Per-source outcome of the last fetch. Raises: StorageError."""
         ...

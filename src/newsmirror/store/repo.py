@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from pathlib import Path
@@ -155,6 +156,18 @@ class RepoStore:
     def save_status(self, status: Mapping[str, Any]) -> None:
         text = json.dumps(status, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
         self._write_if_changed(self.root / STATE_DIR / "status.json", text)
+
+    def archive_id(self) -> str:
+        """A random id made once per archive and kept in it, the same in every clone."""
+        path = self.root / STATE_DIR / "id"
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            made = f"urn:uuid:{uuid.uuid4()}"
+            self._write_if_changed(path, made + "\n")
+            return made
+        except OSError as e:
+            raise StorageError(f"{path}: cannot read: {e}") from e
 
     # -- housekeeping ----------------------------------------------------------------------
 
