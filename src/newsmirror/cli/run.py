@@ -63,12 +63,14 @@ def handle(
 
 
 @contextmanager
-def progress(total: int) -> Iterator[Callable[[SourceResult], None] | None]:
+def progress(total: int, delay: float = 2.0) -> Iterator[Callable[[SourceResult], None] | None]:
     """A progress bar on stderr when it is a terminal; shown only for runs over two seconds."""
     if not sys.stderr.isatty():
         yield None
         return
-    with tqdm(total=total, unit="source", desc="newsmirror", delay=2.0, file=sys.stderr, leave=False) as bar:
+    with tqdm(
+        total=total, unit="source", desc="newsmirror", delay=delay, file=sys.stderr, leave=False
+    ) as bar:
 
         def advance(result: SourceResult) -> None:
             bar.update(1)

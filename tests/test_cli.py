@@ -1,0 +1,79 @@
+"""CLI shell: structured logs on stderr, only data on stdout with --json, the progress bar."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import sys
+
+import pytest
+
+from newsmirror.cli import logs, main
+from newsmirror.cli.run import progress
+from newsmirror.types import SourceResult
+
+from .conftest import Runner
+from .feeds import It, rss
+
+
+def test_verbose_logs_are_key_value_lines_and_stdout_stays_json(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = runner.feed("news", rss(It("甲", "https://example.com/a")))
+    runner.sources(
+        {"name": "新闻", "slug": "news", "url": url},
+        {"name": "坏", "slug": "bad", "url": runner.server.url("/missing.xml")},
+    )
+    assert runner.run("--json") == 1
+    capsys.readouterr()
+    args = [
+        "-vv",
+        "run",
+        "--archive",
+        str(runner.archive),
+        "--sources",
+        str(runner.root / "sources.toml"),
+        "--json",
+    ]
+    assert main(args, clock=runner.clock) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out)["sources"][0]["slug"] == "news"  # stdout: nothing but the JSON document
+    lines = [line for line in err.splitlines() if line.startswith("ts=")]
+    done = [line for line in lines if 'msg="source done"' in line]
+    assert len(done) == 2
+    assert any("source=news outcome=updated new=0" in line for line in done)
+    failed = next(line for line in lines if 'msg="source failed' in line)
+    assert re.search(r"level=warning logger=newsmirror.update .* source=bad code=http_404", failed)
+
+
+def test_formatter_quotes_values_with_spaces() -> None:
+    record = logging.LogRecord("newsmirror.x", logging.INFO, "", 0, 'say "hi" now', None, None)
+    record.source = "a b"
+    line = logs.KeyValueFormatter().format(record)
+    assert line.endswith('level=info logger=newsmirror.x msg="say \\"hi\\" now" source="a b"')
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal() -> None:
+    with progress(3) as advance:
+        assert advance is None
+
+
+def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Tty()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress(2) as advance:
+        assert advance is not None
+        advance(SourceResult("a", "A", ok=True))
+        advance(SourceResult("b", "B", ok=True))
+    assert terminal.getvalue() == ""  # finished within the 2 s delay: no bar drawn
+    with progress(2, delay=0) as advance:
+        assert advance is not None
+        advance(SourceResult("a", "A", ok=True))
+    assert "newsmirror:" in terminal.getvalue()
+    assert "1/2" in terminal.getvalue()
