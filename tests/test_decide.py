@@ -100,3 +100,9 @@ def test_post_id_known_items_are_refreshed_with_their_id_and_date() -> None:
     archive = index(rec(398089, 77, 1))
     plan = decide(POST, archive, [cand(1, None, guid="https://x/?p=650486")], now_ms=NOW)
     assert [(p.id, p.is_new, p.ms) for p in plan.writes] == [(398089, False, 77)]
+
+
+def test_running_out_of_ids_is_reported_not_silent() -> None:
+    plan = decide(SRC, index(rec(1, 5, 1)), [cand(2, 6), cand(3, 7)], now_ms=NOW)
+    assert ids_of(plan) == [(0, "t2")]
+    assert [s.reason for s in plan.skipped] == ["no id left below the lowest id (0)"]

@@ -139,12 +139,18 @@ def test_a_temporary_redirect_never_moves_the_source(runner: Runner) -> None:
 
 def test_410_disables_until_re_enabled(runner: Runner, capsys: pytest.CaptureFixture[str]) -> None:
     runner.server.routes["/gone.xml"] = Reply(b"gone", 410)
+    runner.server.routes["/gone.xml?new"] = Reply(b"gone", 410)
     runner.sources({"name": "无", "slug": "gone", "url": runner.server.url("/gone.xml")})
     assert runner.run() == 1
     assert state(runner, "gone")["result"] == "disabled"
     at(runner, 1)
     assert report(runner, capsys)["gone"]["outcome"] == "disabled"
     assert fetched(runner, "/gone.xml") == 1
+    runner.sources({"name": "无", "slug": "gone", "url": runner.server.url("/gone.xml?new")})
+    assert runner.run() == 1  # a new URL in the sources file is tried again (and here is gone too)
+    assert report(runner, capsys)["gone"]["outcome"] == "disabled"
+    assert fetched(runner, "/gone.xml?new") == 1
+    runner.sources({"name": "无", "slug": "gone", "url": runner.server.url("/gone.xml")})
     assert main(["enable", "gone", "--archive", str(runner.archive)]) == 0
     assert runner.git("log", "-1", "--format=%s") == "newsmirror: re-enable gone\n"
     runner.server.routes["/gone.xml"] = Reply(FEED)

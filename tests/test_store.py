@@ -68,3 +68,11 @@ def test_a_corrupt_index_is_a_storage_error_naming_the_file(tmp_path: Path) -> N
     path.write_text("{not json\n", encoding="utf-8")
     with pytest.raises(StorageError, match=r"s\.jsonl:1: bad index line"):
         store.load_index("s")
+
+
+def test_titles_with_unicode_line_separators_survive_the_index(tmp_path: Path) -> None:
+    store = RepoStore(tmp_path)
+    store.create_article("s", 5, ARTICLE)
+    odd = Record(5, 1, "上\u2028下\x85尾\x1c", "https://e.com/a_(b)", "g")
+    store.save_index("s", SourceIndex({5: odd}))
+    assert store.load_index("s").records == {5: odd}

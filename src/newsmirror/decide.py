@@ -78,7 +78,7 @@ def _decide_countdown(
             skipped.append(Skipped(_label(candidate), "older than the archive's newest article"))
         else:
             fresh.append(candidate)
-    new = _number(fresh, _next_ids(index), now_ms)
+    new = _number(fresh, _next_ids(index), now_ms, skipped)
     return Plan(writes=(*new, *refreshes), known=known, skipped=tuple(skipped))
 
 
@@ -94,13 +94,14 @@ def _next_ids(index: SourceIndex) -> Iterator[int]:
     return iter(range((FIRST_ID if lowest is None else lowest) - 1, -1, -1))
 
 
-def _number(fresh: list[Candidate], ids: Iterator[int], now_ms: int) -> list[Planned]:
+def _number(fresh: list[Candidate], ids: Iterator[int], now_ms: int, skipped: list[Skipped]) -> list[Planned]:
     ordered = sorted(fresh, key=lambda c: now_ms if c.ms is None else c.ms)
     planned = []
     for candidate in ordered:
         article_id = next(ids, None)
         if article_id is None:
-            break
+            skipped.append(Skipped(_label(candidate), "no id left below the lowest id (0)"))
+            continue
         planned.append(Planned(article_id, candidate, True, _ms(candidate, None, now_ms)))
     return planned
 

@@ -46,6 +46,7 @@ class SourceState:
     moved_to: str | None = None
     redirect_to: str | None = None
     redirect_seen: int = 0
+    disabled_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, 0)}
@@ -83,9 +84,10 @@ def validators(state: SourceState) -> Validators:
     return Validators(state.etag, state.last_modified)
 
 
-def reason_to_skip(state: SourceState, now: datetime) -> str | None:
-    """Why this source is not fetched in this run, or None."""
-    if state.result == "disabled":
+def reason_to_skip(source: Source, state: SourceState, now: datetime) -> str | None:
+    """Why this source is not fetched in this run, or None (a new URL in the sources file
+    lifts a 410's disabling)."""
+    if state.result == "disabled" and state.disabled_url in (None, fetch_url(source, state)):
         return f"disabled: {state.message} (re-enable with `newsmirror enable`)"
     until = moment_of(state.not_before)
     if until is not None and until > now:
@@ -132,7 +134,12 @@ def _track_redirect(
 
 
 def after_failure(
-    state: SourceState, error: NewsmirrorError, now: datetime, settings: FetchSettings
+    state: SourceState,
+    error: NewsmirrorError,
+    now: datetime,
+    settings: FetchSettings,
+    *,
+    url: str | None = None,
 ) -> SourceState:
     """The state after a failed fetch or parse."""
     failures = state.failures + 1
@@ -146,7 +153,7 @@ def after_failure(
         failures=failures,
     )
     if error.code == "http_410":
-        return replace(failed, result="disabled", message=f"410 Gone since {stamp(now)}")
+        return replace(failed, result="disabled", message=f"410 Gone since {stamp(now)}", disabled_url=url)
     retry = getattr(error, "retry_at", None)
     return replace(failed, not_before=_postpone(retry, now, settings) or _backoff(failures, now, settings))
 
@@ -175,4 +182,5 @@ def enabled(state: SourceState) -> SourceState:
         message=None if state.result == "disabled" else state.message,
         not_before=None,
         failures=0,
+        disabled_url=None,
     )

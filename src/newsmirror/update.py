@@ -73,7 +73,7 @@ async def update_source(source: Source, state: SourceState, ctx: RunContext) -> 
 
 
 async def _guarded(source: Source, state: SourceState, ctx: RunContext) -> Outcome:
-    skip = schedule.reason_to_skip(state, ctx.now)
+    skip = schedule.reason_to_skip(source, state, ctx.now)
     if skip is not None:
         outcome = "disabled" if state.result == "disabled" else "postponed"
         return Outcome(SourceResult(source.slug, source.name, ok=True, outcome=outcome, notes=(skip,)), state)
@@ -89,7 +89,8 @@ async def _guarded(source: Source, state: SourceState, ctx: RunContext) -> Outco
 
 
 def _failed(source: Source, state: SourceState, error: NewsmirrorError, ctx: RunContext) -> Outcome:
-    after = schedule.after_failure(state, error, ctx.now, ctx.settings)
+    url = schedule.fetch_url(source, state)
+    after = schedule.after_failure(state, error, ctx.now, ctx.settings, url=url)
     notes = (f"disabled: {after.message}",) if after.result == "disabled" else ()
     result = SourceResult(
         source.slug,

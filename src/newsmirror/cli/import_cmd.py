@@ -1,17 +1,41 @@
-"""``newsmirror import`` (being built)."""
+"""``newsmirror import PATH``: take over a duty-machine archive checkout in place, report per source."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+import json
+import sys
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
 
 import httpx
 
+from ..config import config_path_for, load_config
+from ..takeover import SourceReport, TakeoverReport, check_archive_tree, take_over
+
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser("import", help="take over an existing duty-machine archive checkout")
+    parser = commands.add_parser(
+        "import",
+        help="take over an existing duty-machine archive checkout",
+        description="Index an existing duty-machine archive in place (no article file is changed) "
+        "so that `newsmirror run --archive PATH` continues it.",
+    )
+    parser.add_argument("path", type=Path, metavar="PATH", help="the archive checkout (holds articles/)")
+    parser.add_argument(
+        "--sources",
+        type=Path,
+        default=None,
+        help="sources file (TOML); default: PATH/newsmirror.toml, else the nine built-in sources",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    parser.add_argument(
+        "--no-commit", action="store_true", help="write the state under PATH/.newsmirror/ but do not commit"
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -21,4 +45,75 @@ def handle(
     transport: httpx.AsyncBaseTransport | None,
     clock: Callable[[], datetime] | None,
 ) -> int:
-    raise NotImplementedError("newsmirror import is not built yet")
+    check_archive_tree(args.path)  # before the sources: the likelier mistake is the path
+    config = load_config(config_path_for(args.path, args.sources))
+    report = take_over(args.path, config, commit=not args.no_commit)
+    if args.json:
+        json.dump(report_json(report), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        write_report(report, sys.stdout, committing=not args.no_commit)
+    return 0
+
+
+def report_json(report: TakeoverReport) -> dict[str, Any]:
+    return {"articles": report.articles, **asdict(report)}
+
+
+def write_report(report: TakeoverReport, out: TextIO, *, committing: bool = True) -> None:
+    rows: list[tuple[str, ...]] = [
+        ("source", "current", "legacy", "undated", "stray", "duplicates", "lowest id", "newest")
+    ]
+    rows += [_row(s) for s in report.sources]
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    for line in _details(report):
+        out.write(line + "\n")
+    out.write(_summary(report, committing) + "\n")
+
+
+def _row(s: SourceReport) -> tuple[str, ...]:
+    numbers = (s.current, s.legacy, s.undated, len(s.stray), len(s.duplicates))
+    return (f"{s.name} ({s.slug})", *map(str, numbers), _optional(s.lowest_id), _date(s.newest_ms))
+
+
+def _details(report: TakeoverReport) -> Iterator[str]:
+    for source in report.sources:
+        yield from (f"  {source.slug}: stray {_shown(path)}" for path in source.stray)
+        for group in source.duplicates:
+            yield f"  {source.slug}: same link in {', '.join(_shown(p) for p in group)}"
+    yield from (f"unknown folder (no source): {_shown(path)}" for path in report.unknown_folders)
+    yield from (f"unknown file: {_shown(path)}" for path in report.unknown_files)
+
+
+def _summary(report: TakeoverReport, committing: bool) -> str:
+    if report.commit:
+        committed = f"committed {report.commit[:12]}"
+    else:
+        committed = "state unchanged, nothing to commit" if committing else "not committed (--no-commit)"
+    return f"{report.articles} articles indexed in {report.root}; {committed}"
+
+
+def _optional(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _date(ms: int | None) -> str:
+    if ms is None:
+        return "—"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _shown(path: str) -> str:
+    """A path on one line: newlines and other unprintable characters escaped (``\\n``)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in path)
+
+
+def _width(text: str) -> int:
+    """Terminal columns: wide and full-width characters (CJK) take two, others (``—``) one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))

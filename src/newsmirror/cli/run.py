@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -146,8 +147,8 @@ def _summary(result: RunResult, archive: Path) -> str:
 
 
 def _width(text: str) -> int:
-    # CJK characters take two columns in a terminal
-    return sum(2 if ord(ch) >= 0x1100 else 1 for ch in text)
+    # wide (CJK) characters take two columns in a terminal
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _pad(text: str, width: int) -> str:

@@ -250,7 +250,8 @@ def _record_line(record: Record) -> str:
 
 
 def _parse_record_lines(text: str, path: Path) -> Iterator[tuple[int, Record]]:
-    for number, line in enumerate(text.splitlines(), 1):
+    # JSON escapes \n and \r but not U+2028 or U+0085, which str.splitlines() would split on
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:

@@ -1,0 +1,245 @@
+"""Take over an existing duty-machine archive checkout in place (``newsmirror import``).
+
+The tree is read, never changed: no article file is rewritten, renamed or moved.  What is
+written is newsmirror's state, so that the next ``newsmirror run`` continues the archive:
+
+* ``articles/<slug>/<id>.md`` (2020-10 on) → ``.newsmirror/index/<slug>.jsonl``, as
+  ``RepoStore.load_index`` reads them;
+* ``articles/<站名>/<id>_<title>.md`` and ``<id>.md`` (2020-06..10), and titled names found
+  in ``articles/<slug>/`` → ``.newsmirror/legacy/<slug>.jsonl``: never archived again, their
+  ids never reused, not listed.
+
+Names are taken from ``os.scandir`` as they are (newlines, ``\\``, ``?``, ``#``, ``%``…); files
+are decoded as UTF-8 with replacement.  Whatever is not an article by its name is reported as
+stray and left alone.  The state is committed alone (``.newsmirror/`` only), and only when it
+changed, so importing twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import publish
+from .config import Config
+from .core import Archive
+from .exceptions import ConfigError, StorageError
+from .store import RepoStore
+from .store.repo import STATE_DIR, record_from_text
+from .types import Record, Source, SourceIndex
+
+# What RepoStore indexes in articles/<slug>/ (canonical ids; kept in step with store.repo).
+_CURRENT_NAME = re.compile(r"^(0|[1-9][0-9]{0,8})\.md$")
+# Any other article name of the original: leading digits, then nothing or "_<title>".
+_LEGACY_NAME = re.compile(r"^([0-9]+)(?:_.*)?\.md$", re.DOTALL)
+_FALLBACK_IDENTITY = ("-c", "user.name=newsmirror", "-c", "user.email=newsmirror@localhost")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """What the takeover found for one source (paths relative to the archive, POSIX)."""
+
+    slug: str
+    name: str
+    current: int
+    """``articles/<slug>/<id>.md`` files."""
+    legacy: int
+    """2020-era files: ``articles/<站名>/…`` and titled names in ``articles/<slug>/``."""
+    undated: int
+    """Article files without a ``<!--ms-->`` first line (the old CDT import format)."""
+    stray: tuple[str, ...]
+    """Entries of the source's folders that are not article names (left alone, not indexed)."""
+    duplicates: tuple[tuple[str, ...], ...]
+    """Groups of article files sharing one link (the RFI rolling window left these)."""
+    lowest_id: int | None
+    """Over both eras; a ``countdown`` run continues below it."""
+    newest_ms: int | None
+
+    @property
+    def articles(self) -> int:
+        return self.current + self.legacy
+
+
+@dataclass(frozen=True, slots=True)
+class TakeoverReport:
+    """The outcome of ``newsmirror import``."""
+
+    root: str
+    sources: tuple[SourceReport, ...]
+    unknown_folders: tuple[str, ...]
+    """Folders under ``articles/`` that belong to no configured source."""
+    unknown_files: tuple[str, ...]
+    """Files directly under ``articles/``."""
+    commit: str | None
+
+    @property
+    def articles(self) -> int:
+        return sum(s.articles for s in self.sources)
+
+
+def check_archive_tree(root: Path) -> None:
+    """Refuse anything but a directory holding an ``articles/`` folder."""
+    if not root.is_dir():
+        raise ConfigError(f"{root}: not a directory (expected a duty-machine archive checkout)")
+    if not (root / "articles").is_dir():
+        raise ConfigError(f"{root}: no articles/ folder here; is this a duty-machine archive checkout?")
+
+
+def take_over(root: Path, config: Config, *, commit: bool = True) -> TakeoverReport:
+    """Index the archive at ``root`` for ``config``'s sources; commit the state unless told not to.
+
+    Raises ConfigError (not an archive tree), StorageError (unreadable file, unwritable state),
+    PublishError (git failed), ArchiveLockedError (a run holds the archive).
+    """
+    check_archive_tree(root)
+    if commit:
+        publish.ensure_repo(root)
+    with _locked(root):
+        store = RepoStore(root)
+        sources = tuple(_take_over_source(store, s) for s in config.sources)
+        folders, files = _unknown_entries(root, config.sources)
+        sha = _commit(root, commit_message(sources)) if commit else None
+    return TakeoverReport(str(root), sources, folders, files, sha)
+
+
+def _locked(root: Path) -> AbstractContextManager[None]:
+    """The archive's run lock when it is a git repository (``--no-commit`` may import a plain tree)."""
+    return Archive(root).locked() if (root / ".git").exists() else nullcontext()
+
+
+# -- one source ------------------------------------------------------------------------------
+
+
+def _take_over_source(store: RepoStore, source: Source) -> SourceReport:
+    current = store.load_index(source.slug).records
+    legacy, stray = _scan_source(store.root, source)
+    store.save_index(source.slug, SourceIndex(records=current))
+    store.save_legacy(source.slug, legacy)
+    return _report(source, SourceIndex(records=current, legacy=tuple(legacy)), stray)
+
+
+def _scan_source(root: Path, source: Source) -> tuple[list[Record], list[str]]:
+    """Legacy records and stray names of the source's folders (``<slug>`` and ``<站名>``)."""
+    legacy: list[Record] = []
+    stray: list[str] = []
+    for folder, is_slug_folder in _source_folders(root, source):
+        for name, is_dir in _entries(root / folder):
+            relative = f"{folder}/{name}" + ("/" if is_dir else "")
+            kind = "stray" if is_dir else _kind(name, is_slug_folder)
+            if kind == "legacy":
+                legacy.append(_legacy_record(root, relative, name))
+            elif kind == "stray":
+                stray.append(relative)
+    return legacy, sorted(stray)
+
+
+def _source_folders(root: Path, source: Source) -> Iterator[tuple[str, bool]]:
+    """``articles/<slug>``, then ``articles/<站名>`` unless it is the same folder (``BBC`` on macOS)."""
+    slug_folder, name_folder = f"articles/{source.slug}", f"articles/{source.name}"
+    yield slug_folder, True
+    if name_folder != slug_folder and not _same_folder(root / slug_folder, root / name_folder):
+        yield name_folder, False
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _entries(folder: Path) -> list[tuple[str, bool]]:
+    """(name, is a directory) of every entry, sorted; none when the folder does not exist."""
+    try:
+        with os.scandir(folder) as scan:
+            return sorted((e.name, e.is_dir()) for e in scan)
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise StorageError(f"{folder}: cannot list: {e}") from e
+
+
+def _kind(name: str, is_slug_folder: bool) -> str:
+    """``current`` (RepoStore indexes it), ``legacy`` (2020-era name) or ``stray``."""
+    if is_slug_folder and _CURRENT_NAME.match(name):
+        return "current"
+    return "legacy" if _LEGACY_NAME.match(name) else "stray"
+
+
+def _legacy_record(root: Path, relative: str, name: str) -> Record:
+    match = _LEGACY_NAME.match(name)
+    assert match is not None  # only called for legacy names
+    path = root / relative
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as e:
+        raise StorageError(f"{path}: cannot read article: {e}") from e
+    return replace(record_from_text(int(match.group(1)), text), path=relative)
+
+
+def _report(source: Source, index: SourceIndex, stray: list[str]) -> SourceReport:
+    records = [*index.records.values(), *index.legacy]
+    return SourceReport(
+        slug=source.slug,
+        name=source.name,
+        current=len(index.records),
+        legacy=len(index.legacy),
+        undated=sum(1 for r in records if r.ms is None),
+        stray=tuple(stray),
+        duplicates=_duplicates(source.slug, records),
+        lowest_id=index.lowest_id(),
+        newest_ms=index.newest_ms(),
+    )
+
+
+def _duplicates(slug: str, records: Iterable[Record]) -> tuple[tuple[str, ...], ...]:
+    """Files sharing one link, each group sorted, groups in order of their first file."""
+    by_link: dict[str, list[str]] = defaultdict(list)
+    for record in records:
+        if record.link:
+            by_link[record.link].append(record.path or f"articles/{slug}/{record.id}.md")
+    return tuple(sorted(tuple(sorted(paths)) for paths in by_link.values() if len(paths) > 1))
+
+
+# -- the rest of articles/ -------------------------------------------------------------------
+
+
+def _unknown_entries(root: Path, sources: Iterable[Source]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Folders under ``articles/`` that belong to no source, and files lying there directly."""
+    known = {f"articles/{folder}" for s in sources for folder in (s.slug, s.name)}
+    entries = [(f"articles/{name}", is_dir) for name, is_dir in _entries(root / "articles")]
+    folders = tuple(f"{path}/" for path, is_dir in entries if is_dir and path not in known)
+    files = tuple(path for path, is_dir in entries if not is_dir)
+    return folders, files
+
+
+# -- commit ----------------------------------------------------------------------------------
+
+
+def commit_message(sources: Iterable[SourceReport]) -> str:
+    """``newsmirror: take over the archive (N articles indexed)``, then one line per source."""
+    found = [s for s in sources if s.articles]
+    head = f"newsmirror: take over the archive ({sum(s.articles for s in found)} articles indexed)"
+    lines = [f"{s.name} ({s.slug}): {s.current} current + {s.legacy} from 2020" for s in found]
+    return "\n".join([head, "", *lines]).rstrip() + "\n"
+
+
+def _commit(root: Path, message: str) -> str | None:
+    """Commit ``.newsmirror/`` alone (other staged changes stay staged); None when unchanged."""
+    publish.git(root, "add", "-A", "--", STATE_DIR)
+    if publish.git(root, "diff", "--cached", "--quiet", "--", STATE_DIR, check=False).returncode == 0:
+        return None
+    identity = _identity(root)
+    publish.git(root, *identity, "commit", "-q", "--no-verify", "-F", "-", "--", STATE_DIR, stdin=message)
+    return publish.git(root, "rev-parse", "HEAD").stdout.strip()
+
+
+def _identity(root: Path) -> tuple[str, ...]:
+    """As ``publish.commit``: git's configured identity, else newsmirror's own."""
+    configured = publish.git(root, "config", "user.email", check=False).stdout.strip()
+    return () if configured else _FALLBACK_IDENTITY
