@@ -151,7 +151,9 @@ BUILTIN_SOURCES: Final = (
         slug="cdt",
         url="https://chinadigitaltimes.net/chinese/feed/",
         fulltext="div.post-content",
-        require_category=r"[\u00a9\u00ae\u2000-\u3300\U0001F000-\U0001FFFF]",
+        # the original's JavaScript test: ©, ®, U+2000–U+3300, or a surrogate pair led by
+        # \ud83c–\ud83e (U+1F000–U+1FBFF, the emoji planes)
+        require_category=r"[\u00a9\u00ae\u2000-\u3300\U0001F000-\U0001FBFF]",
         ids="post-id",
         refresh=True,
     ),

@@ -1,17 +1,44 @@
-"""``newsmirror init`` (being built)."""
+"""``newsmirror init DIR``: a new archive repository, ready to run hourly on GitHub Actions."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Final, TextIO
 
 import httpx
 
+from ..config import ARCHIVE_CONFIG
+from ..scaffold import DEFAULT_PACKAGE, README, REQUIREMENTS, WORKFLOW, NewArchive, init_archive
+
+_ROLES: Final = {
+    ARCHIVE_CONFIG: "the sources and fetch settings: edit to taste",
+    README: "the front page, rebuilt by every run",
+    REQUIREMENTS: "what the workflow installs",
+    WORKFLOW: "runs `newsmirror run --push` every hour on GitHub Actions",
+}
+
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser("init", help="create a ready archive repository")
+    parser = commands.add_parser(
+        "init",
+        help="create a ready archive repository",
+        description="Create DIR (when missing) as a git repository with the nine built-in sources in "
+        f"{ARCHIVE_CONFIG}, a README, {REQUIREMENTS} and a GitHub Actions workflow that archives "
+        "every hour and pushes, and commit them. Refuses if DIR already holds one of these files.",
+    )
+    parser.add_argument("dir", type=Path, metavar="DIR", help="the new archive (created when missing)")
+    parser.add_argument(
+        "--package",
+        metavar="SPEC",
+        default=DEFAULT_PACKAGE,
+        help=f"pip requirement the workflow installs (default {DEFAULT_PACKAGE!r}); "
+        "for example 'newsmirror @ git+https://github.com/OWNER/newsmirror@v0.1.0'",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -21,4 +48,30 @@ def handle(
     transport: httpx.AsyncBaseTransport | None,
     clock: Callable[[], datetime] | None,
 ) -> int:
-    raise NotImplementedError("newsmirror init is not built yet")
+    write_init_report(init_archive(args.dir, package=args.package), sys.stdout)
+    return 0
+
+
+def write_init_report(archive: NewArchive, out: TextIO) -> None:
+    """What was written and committed, then how to put the archive to work."""
+    out.write(f"newsmirror init: new archive in {archive.root}, commit {archive.commit[:12]}\n\n")
+    width = max(len(path) for path in archive.files)
+    for path in archive.files:
+        out.write(f"  {path:<{width}}  {_ROLES[path]}\n" if path in _ROLES else f"  {path}\n")
+    out.write(f"\nThe workflow installs {archive.package!r} (change it in {REQUIREMENTS}).\n")
+    out.write("\nNext steps:\n")
+    for number, step in enumerate(next_steps(archive.root), start=1):
+        out.write(f"  {number}. {step}\n")
+
+
+def next_steps(root: Path) -> list[str]:
+    """Try a run, push to a new empty repository, let Actions run hourly."""
+    where = shlex.quote(str(root))
+    remote = "git@github.com:OWNER/REPO.git"
+    return [
+        f"try one run here:  newsmirror run --archive {where}",
+        "create an empty repository on GitHub, then:  "
+        f"git -C {where} remote add origin {remote} && git -C {where} push -u origin HEAD",
+        "in the repository's Actions tab, enable workflows if asked; the workflow then runs every hour "
+        "(start one at once with 'Run workflow'), commits what is new and pushes it",
+    ]
