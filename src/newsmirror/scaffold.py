@@ -27,7 +27,7 @@ import jinja2
 
 from . import publish
 from .config import ARCHIVE_CONFIG, BUILTIN_SOURCES, FETCH_KEYS, SOURCE_KEYS, Config
-from .exceptions import ConfigError, RenderError
+from .exceptions import ConfigError, PublishError, RenderError
 from .render import readme_row, render_readme
 from .store import RepoStore
 from .types import Source
@@ -41,7 +41,6 @@ INITIAL_COMMIT: Final = "newsmirror: new archive\n"
 DOCS_URL: Final = "https://github.com/newsmirror/newsmirror#sources-file"
 BUILTIN_CONFIG: Final = Config(sources=BUILTIN_SOURCES)
 
-_FALLBACK_IDENTITY: Final = ("-c", "user.name=newsmirror", "-c", "user.email=newsmirror@localhost")
 _TOML_ESCAPES: Final = {
     '"': '\\"',
     "\\": "\\\\",
@@ -225,16 +224,10 @@ def _exists(path: Path) -> bool:
 
 def _commit(root: Path, paths: Sequence[str]) -> str:
     """Commit exactly ``paths`` (other staged changes of an existing repository stay staged)."""
-    publish.git(root, "add", "--", *paths)
-    git_commit = (*_identity(root), "commit", "-q", "--no-verify", "-F", "-", "--", *paths)
-    publish.git(root, *git_commit, stdin=INITIAL_COMMIT)
-    return publish.git(root, "rev-parse", "HEAD").stdout.strip()
-
-
-def _identity(root: Path) -> Sequence[str]:
-    """newsmirror's own name and address when git has none configured (as ``publish`` does)."""
-    configured = publish.git(root, "config", "user.email", check=False).stdout.strip()
-    return () if configured else _FALLBACK_IDENTITY
+    sha = publish.commit_paths(root, INITIAL_COMMIT, paths)
+    if sha is None:
+        raise PublishError(f"{root}: the new archive's files were not committed")
+    return sha
 
 
 @cache

@@ -30,14 +30,12 @@ from .config import Config
 from .core import Archive
 from .exceptions import ConfigError, StorageError
 from .store import RepoStore
-from .store.repo import STATE_DIR, record_from_text
+from .store.repo import ARTICLE_NAME, STATE_DIR, record_from_text
 from .types import Record, Source, SourceIndex
 
 # What RepoStore indexes in articles/<slug>/ (canonical ids; kept in step with store.repo).
-_CURRENT_NAME = re.compile(r"^(0|[1-9][0-9]{0,8})\.md$")
 # Any other article name of the original: leading digits, then nothing or "_<title>".
 _LEGACY_NAME = re.compile(r"^([0-9]+)(?:_.*)?\.md$", re.DOTALL)
-_FALLBACK_IDENTITY = ("-c", "user.name=newsmirror", "-c", "user.email=newsmirror@localhost")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +164,7 @@ def _entries(folder: Path) -> list[tuple[str, bool]]:
 
 def _kind(name: str, is_slug_folder: bool) -> str:
     """``current`` (RepoStore indexes it), ``legacy`` (2020-era name) or ``stray``."""
-    if is_slug_folder and _CURRENT_NAME.match(name):
+    if is_slug_folder and ARTICLE_NAME.match(name):
         return "current"
     return "legacy" if _LEGACY_NAME.match(name) else "stray"
 
@@ -231,15 +229,4 @@ def commit_message(sources: Iterable[SourceReport]) -> str:
 
 def _commit(root: Path, message: str) -> str | None:
     """Commit ``.newsmirror/`` alone (other staged changes stay staged); None when unchanged."""
-    publish.git(root, "add", "-A", "--", STATE_DIR)
-    if publish.git(root, "diff", "--cached", "--quiet", "--", STATE_DIR, check=False).returncode == 0:
-        return None
-    identity = _identity(root)
-    publish.git(root, *identity, "commit", "-q", "--no-verify", "-F", "-", "--", STATE_DIR, stdin=message)
-    return publish.git(root, "rev-parse", "HEAD").stdout.strip()
-
-
-def _identity(root: Path) -> tuple[str, ...]:
-    """As ``publish.commit``: git's configured identity, else newsmirror's own."""
-    configured = publish.git(root, "config", "user.email", check=False).stdout.strip()
-    return () if configured else _FALLBACK_IDENTITY
+    return publish.commit_paths(root, message, [STATE_DIR])

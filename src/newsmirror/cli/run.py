@@ -107,7 +107,8 @@ def write_report(result: RunResult, archive: Path, out: TextIO) -> None:
         for skip in source.skipped:
             out.write(f"  {source.slug}: skipped {skip.what}: {skip.reason}\n")
     for push in result.pushes:
-        out.write(f"push {push.remote}: {'ok' if push.ok else 'FAILED ' + push.message}\n")
+        outcome = f"ok ({push.message})" if push.ok and push.message else "ok" if push.ok else "FAILED"
+        out.write(f"push {push.remote}: {outcome}" + ("" if push.ok else f" {push.message}") + "\n")
     out.write(_summary(result, archive) + "\n")
 
 

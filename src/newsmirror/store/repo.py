@@ -30,7 +30,7 @@ from ..render import list_title
 from ..types import Record, SourceIndex
 
 STATE_DIR = ".newsmirror"
-_ARTICLE_NAME = re.compile(r"^(0|[1-9][0-9]{0,8})\.md$")
+ARTICLE_NAME = re.compile(r"^(0|[1-9][0-9]{0,8})\.md$")
 _TIMESTAMP = re.compile(r"<!--(\d+)-")
 _LINK_LINE = re.compile(r"\]\(([A-Za-z][A-Za-z0-9+.\-]*:[^\n]*)\)[ \t\r]*$", re.M)
 TEMP_MARK = ".tmp-"
@@ -93,7 +93,7 @@ class RepoStore:
         except OSError as e:
             raise StorageError(f"{folder}: cannot list articles: {e}") from e
         for name in names:
-            match = _ARTICLE_NAME.match(name)
+            match = ARTICLE_NAME.match(name)
             if match:
                 yield int(match.group(1))
 
