@@ -70,10 +70,19 @@ def commit_paths(root: Path, message: str, paths: Sequence[str]) -> str | None:
     # Loose objects are re-deflated when git packs them (gc, push), so compressing them here
     # is work done twice; an hourly run adds few, a first import thousands.
     git(root, "-c", "core.looseCompression=0", "add", "-A", "--", *present)
-    if git(root, "diff", "--cached", "--quiet", "--", *present, check=False).returncode == 0:
+    staged = git(root, "diff", "--cached", "--name-only", "-z").stdout.split("\0")
+    ours = [name for name in staged if name and _under(name, present)]
+    if not ours:
         return None
-    git(root, *identity(root), "commit", "-q", "--no-verify", "-F", "-", "--", *present, stdin=message)
+    # `commit -- paths` re-reads every named file into a temporary index: only worth it when
+    # something else is staged that must stay out of this commit.
+    only = ("--", *present) if len(ours) < len([n for n in staged if n]) else ()
+    git(root, *identity(root), "commit", "-q", "--no-verify", "-F", "-", *only, stdin=message)
     return git(root, "rev-parse", "HEAD").stdout.strip()
+
+
+def _under(name: str, paths: Sequence[str]) -> bool:
+    return any(name == p or name.startswith(p.rstrip("/") + "/") for p in paths)
 
 
 def _tracked(root: Path, path: str) -> bool:
