@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from .types import RunResult, Source, SourceIndex, SourceResult
 from .update import RunContext, update_sources
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 def _utc_now() -> datetime:
@@ -91,6 +93,8 @@ class Archive:
         on_done: Callable[[SourceResult], None] | None,
     ) -> RunResult:
         self.store.remove_leftovers()
+        for repair in publish.recover(self.root):
+            log.warning("recovered from an interrupted run: %s", repair)
         now = clock()
         before = self._load_states()
         selected = tuple(s for s in config.sources if not only or s.slug in only)

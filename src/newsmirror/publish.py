@@ -50,6 +50,25 @@ def ensure_repo(root: Path) -> None:
         git(root, "init", "-q", "-b", "main")
 
 
+def recover(root: Path) -> list[str]:
+    """Undo what a killed run left inside git: a stale index lock, a rebase or merge half done.
+
+    Called with the archive's lock held, so no other newsmirror process is using the repository.
+    """
+    done = []
+    folder = git_dir(root)
+    if (folder / "index.lock").exists():
+        (folder / "index.lock").unlink()
+        done.append("removed a stale .git/index.lock")
+    if (folder / "rebase-merge").exists() or (folder / "rebase-apply").exists():
+        git(root, "rebase", "--abort", check=False)
+        done.append("aborted an interrupted rebase")
+    if (folder / "MERGE_HEAD").exists():
+        git(root, "merge", "--abort", check=False)
+        done.append("aborted an interrupted merge")
+    return done
+
+
 def git_dir(root: Path) -> Path:
     return Path(git(root, "rev-parse", "--absolute-git-dir").stdout.strip())
 

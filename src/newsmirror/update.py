@@ -23,6 +23,7 @@ from .schedule import SourceState
 from .store import ArchiveStore
 from .transform.extract import NoMatch, inner_html
 from .transform.items import prepare
+from .transform.sanitize import neutralize
 from .transform.text import join_lines
 from .types import Article, Plan, Planned, Record, Skipped, Source, SourceIndex, SourceResult
 
@@ -119,10 +120,14 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
     index = ctx.store.load_index(source.slug)
     plan = decide(source, index, prepared.candidates, now_ms=ctx.now_ms)
     bodies, page_skips = await _bodies(source, plan, ctx.fetcher)
-    stored = _store(source, ctx.store, plan, bodies)
-    records = {**index.records, **{r.id: r for r in stored.records}}
+    texts = _render(plan, bodies)
+    records = {**index.records, **{r.id: r for r in texts.records}}
     after = SourceIndex(records=records, legacy=index.legacy)
+    # The index goes first: a run killed before the files are written leaves index lines without
+    # files, which the next load drops (and re-plans with the same ids); files without index
+    # lines would lose their guids.
     ctx.store.save_index(source.slug, after)
+    stored = _store(source, ctx.store, texts)
     ctx.store.write_page(f"lists/{source.name}.md", render_list(source.name, source.slug, records.values()))
     return SourceResult(
         slug=source.slug,
@@ -163,31 +168,41 @@ async def _page_body(source: Source, planned: Planned, fetcher: Fetcher) -> str 
 class _Stored:
     new: tuple[int, ...]
     updated: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    writes: tuple[tuple[Planned, str], ...]
     records: tuple[Record, ...]
 
 
-def _store(source: Source, store: ArchiveStore, plan: Plan, bodies: dict[int, str]) -> _Stored:
+def _render(plan: Plan, bodies: dict[int, str]) -> _Rendered:
+    writes = tuple((p, render_article(_article(p, bodies[p.id]))) for p in plan.writes if p.id in bodies)
+    return _Rendered(writes, tuple(_record(p, text) for p, text in writes))
+
+
+def _store(source: Source, store: ArchiveStore, rendered: _Rendered) -> _Stored:
     new: list[int] = []
     updated: list[int] = []
-    records: list[Record] = []
-    for planned in plan.writes:
-        if planned.id not in bodies:
-            continue
-        text = render_article(_article(planned, bodies[planned.id]))
+    for planned, text in rendered.writes:
         if planned.is_new:
             store.create_article(source.slug, planned.id, text)
             new.append(planned.id)
         elif store.read_article(source.slug, planned.id) != text:
             store.replace_article(source.slug, planned.id, text)
             updated.append(planned.id)
-        records.append(_record(planned, text))
-    return _Stored(tuple(new), tuple(updated), tuple(records))
+    return _Stored(tuple(new), tuple(updated))
 
 
 def _article(planned: Planned, body_html: str) -> Article:
     c = planned.candidate
     return Article(
-        id=planned.id, ms=planned.ms, title=c.title, link=c.link, guid=c.guid, body=join_lines(body_html)
+        id=planned.id,
+        ms=planned.ms,
+        title=c.title,
+        link=c.link,
+        guid=c.guid,
+        body=join_lines(neutralize(body_html)),
     )
 
 

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -38,6 +38,13 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--only", nargs="+", metavar="SLUG", default=[], help="run only these sources")
     parser.add_argument("--push", action="store_true", help="push to every remote after committing")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    parser.add_argument(
+        "--now",
+        type=_moment,
+        default=None,
+        metavar="TIME",
+        help="run as if it were this ISO 8601 time (reproducible runs and replays)",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -50,6 +57,8 @@ def handle(
     config = load_config(config_path_for(args.archive, args.sources))
     total = len(select_sources(config, args.only).sources)  # validates --only before touching the archive
     archive = open_archive(args.archive)
+    if args.now is not None:
+        clock = _fixed(args.now)
     with progress(total) as done:
         result = archive.run(
             config, only=tuple(args.only), push=args.push, transport=transport, clock=clock, on_done=done
@@ -77,6 +86,18 @@ def progress(total: int, delay: float = 2.0) -> Iterator[Callable[[SourceResult]
             bar.update(1)
 
         yield advance
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from e
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _fixed(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
 
 
 def exit_code(result: RunResult) -> int:

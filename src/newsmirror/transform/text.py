@@ -26,13 +26,20 @@ def join_lines(html: str) -> str:
 
 
 def clean_title(title: str) -> str:
-    """Stripped title on one line.
+    """Stripped title on one line, safe inside ``[title](link)``.
 
     The original kept inner line breaks, which pushed the link off line 2 of the file and
-    broke readers that take line 2 as ``[title](link)``; a break becomes one space here.
+    broke readers that take line 2 as ``[title](link)``; a break becomes one space here.  A
+    ``](`` inside a title would end the link text early (in Markdown and in the list pages,
+    which take the first ``[…](``), so it is written ``]\\(`` — Markdown shows it as ``](``.
     """
     stripped = js_strip(title)
-    if "\n" not in stripped and "\r" not in stripped:
-        return stripped
-    lines = (js_strip(part) for part in stripped.replace("\r", "\n").split("\n"))
-    return " ".join(part for part in lines if part)
+    if "\n" in stripped or "\r" in stripped:
+        lines = (js_strip(part) for part in stripped.replace("\r", "\n").split("\n"))
+        stripped = " ".join(part for part in lines if part)
+    return stripped.replace("](", "]\\(")
+
+
+def unescape_title(title: str) -> str:
+    """The title as the feed gave it (after ``clean_title``), from its form in a file."""
+    return title.replace("]\\(", "](")

@@ -1,0 +1,131 @@
+"""Sanitize, always the last HTML step: no article body can run code where it is rendered.
+
+The archive format keeps the feed's HTML as it was (SPEC §3: line 5, byte-compatible with the
+original), so a body is left untouched unless it carries something that could execute —
+``<script>`` and other active elements, ``on…=`` handler attributes, ``javascript:``/``vbscript:``/
+``data:`` URLs.  Only then is it cleaned, by ammonia (nh3) with a broad allowlist that keeps the
+article's structure, images, links and styling.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import nh3
+
+# Cheap pre-check on the raw text; false positives only cost a sanitizer pass.
+_ACTIVE = re.compile(
+    r"<\s*/?\s*(script|object|embed|applet|base|meta|link|form|frame|frameset|svg|math|template)\b"
+    r"|\son[a-z]+\s*="
+    r"|(javascript|vbscript|livescript)\s*:"
+    r"|data\s*:\s*text/html"
+    r"|<\s*style\b|expression\s*\(",
+    re.IGNORECASE,
+)
+
+TAGS: Final = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "blockquote",
+        "br",
+        "caption",
+        "cite",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "del",
+        "details",
+        "dfn",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "iframe",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "picture",
+        "pre",
+        "q",
+        "rp",
+        "rt",
+        "ruby",
+        "s",
+        "samp",
+        "small",
+        "source",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "time",
+        "tr",
+        "u",
+        "ul",
+        "var",
+        "video",
+        "audio",
+        "wbr",
+        "center",
+        "font",
+    }
+)
+ATTRIBUTES: Final = {
+    "*": {"class", "id", "style", "title", "lang", "dir", "align", "width", "height"},
+    "a": {"href", "name", "target"},
+    "img": {"src", "alt", "srcset", "loading"},
+    "iframe": {"src", "allowfullscreen", "frameborder"},
+    "source": {"src", "srcset", "type", "media"},
+    "video": {"src", "poster", "controls"},
+    "audio": {"src", "controls"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "time": {"datetime"},
+    "font": {"color", "size", "face"},
+}
+URL_SCHEMES: Final = frozenset({"http", "https", "mailto"})
+
+
+def has_active_content(html: str) -> bool:
+    return _ACTIVE.search(html) is not None
+
+
+def neutralize(html: str) -> str:
+    """``html`` unchanged when it is inert, else cleaned of everything that could execute."""
+    if not has_active_content(html):
+        return html
+    return nh3.clean(
+        html,
+        tags=set(TAGS),
+        attributes={k: set(v) for k, v in ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
