@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx
 
-from ..core import Archive
-from ..exceptions import ConfigError
+from .common import existing_archive
 
 
 def add_parser(commands: Any) -> None:
@@ -27,8 +26,7 @@ def handle(
     transport: httpx.AsyncBaseTransport | None,
     clock: Callable[[], datetime] | None,
 ) -> int:
-    if not (args.archive / ".git").exists():
-        raise ConfigError(f"{args.archive}: not a newsmirror archive (no git repository)")
-    sha = Archive(args.archive).enable(tuple(args.slugs))
+    archive = existing_archive(args.archive)
+    sha = archive.enable(tuple(args.slugs))
     print(f"re-enabled {', '.join(args.slugs)}" + (f"; committed {sha[:12]}" if sha else ""))
     return 0

@@ -14,9 +14,8 @@ from typing import Any
 import httpx
 
 from ..config import config_path_for, load_config
-from ..core import Archive
-from ..exceptions import ConfigError
 from ..health import Health, display, newest_text, status_text
+from .common import existing_archive
 from .run import write_table
 
 
@@ -34,10 +33,9 @@ def handle(
     transport: httpx.AsyncBaseTransport | None,
     clock: Callable[[], datetime] | None,
 ) -> int:
-    if not (args.archive / ".git").exists():
-        raise ConfigError(f"{args.archive}: not a newsmirror archive (no git repository)")
+    archive = existing_archive(args.archive)
     config = load_config(config_path_for(args.archive, args.sources))
-    report = Archive(args.archive).health(config, (clock or (lambda: datetime.now(UTC)))())
+    report = archive.health(config, (clock or (lambda: datetime.now(UTC)))())
     if args.json:
         json.dump([_json(h, counts) for h, counts in report], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
