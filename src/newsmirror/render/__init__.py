@@ -14,7 +14,7 @@ from functools import cache
 
 import jinja2
 
-from ..transform.text import js_strip
+from ..transform.text import js_strip, one_line
 from ..types import Article, Record
 
 LIST_SIZE = 300
@@ -81,7 +81,8 @@ def render_list(name: str, slug: str, records: Iterable[Record]) -> str:
 def _list_entry(record: Record) -> _ListEntry:
     date = "" if record.ms is None else f"{month_day(record.ms)} "
     file = urllib.parse.quote(f"{record.id}.md", safe=_PATH_SAFE)
-    return _ListEntry(date=date, title=js_strip(record.title), file=file)
+    # one line per entry, also for titles read from files written before titles were cleaned
+    return _ListEntry(date=date, title=one_line(record.title), file=file)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from ..types import Record, SourceIndex
 
 STATE_DIR = ".newsmirror"
 ARTICLE_NAME = re.compile(r"^(0|[1-9][0-9]{0,8})\.md$")
-_TIMESTAMP = re.compile(r"<!--(\d+)-")
+_TIMESTAMP = re.compile(r"<!--(-?\d+)-")  # a pre-1970 date gives a negative ms
 _LINK_LINE = re.compile(r"\]\(([A-Za-z][A-Za-z0-9+.\-]*:[^\n]*)\)[ \t\r]*$", re.M)
 TEMP_MARK = ".tmp-"
 
@@ -179,6 +179,11 @@ class RepoStore:
                 for path in folder.rglob(f".*{TEMP_MARK}*"):
                     path.unlink(missing_ok=True)
                     removed.append(path)
+        # README.md, status.md and status.xml are written beside themselves, in the root
+        for path in self.root.glob(f".*{TEMP_MARK}*"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
         return removed
 
     def _write_if_changed(self, path: Path, text: str) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..parse.dates import parse_date
 from ..types import Candidate, Entry, Feed, Skipped, Source
+from .sanitize import neutralize_title
 from .text import clean_title, js_strip
 from .urls import BadLink, normalize_link
 
@@ -50,13 +51,23 @@ def _candidate(source: Source, entry: Entry, position: int) -> Candidate | Skipp
         return Skipped(what, f"bad {source.link}: {e}")
     guid = js_strip(entry.guid) if entry.guid and js_strip(entry.guid) else None
     return Candidate(
-        title=clean_title(entry.title),
+        title=neutralize_title(clean_title(entry.title)),
         link=link,
         guid=guid,
-        ms=parse_date(entry.published),
+        ms=_representable(parse_date(entry.published)),
         body_html=_body(source, entry),
         position=position,
     )
+
+
+# Years 1–9999 less a day each side (list pages show dates in GMT+8): beyond them a "date" (a
+# zone offset of 10^90 hours) cannot be shown or compared; the item counts as undated.
+_EARLIEST_MS = -62_135_596_800_000 + 86_400_000
+_LATEST_MS = 253_402_300_800_000 - 86_400_000
+
+
+def _representable(ms: int | None) -> int | None:
+    return ms if ms is not None and _EARLIEST_MS <= ms <= _LATEST_MS else None
 
 
 def _body(source: Source, entry: Entry) -> str:

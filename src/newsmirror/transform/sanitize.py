@@ -10,6 +10,7 @@ article's structure, images, links and styling.
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Final
 
 import nh3
@@ -113,8 +114,19 @@ ATTRIBUTES: Final = {
 URL_SCHEMES: Final = frozenset({"http", "https", "mailto"})
 
 
+# Browsers decode character references in attributes and drop tabs, line breaks and leading
+# controls from URLs: ``jav&#x09;ascript&colon;`` runs as ``javascript:``.
+_SCRIPT_URL = re.compile(r"(javascript|vbscript|livescript):|data:text/html", re.IGNORECASE)
+_URL_IGNORED = re.compile(r"[\x00-\x20]+")
+
+
 def has_active_content(html: str) -> bool:
-    return _ACTIVE.search(html) is not None
+    if _ACTIVE.search(html) is not None:
+        return True
+    decoded = unescape(html) if "&" in html else html
+    return _SCRIPT_URL.search(_URL_IGNORED.sub("", decoded)) is not None or (
+        decoded != html and _ACTIVE.search(decoded) is not None
+    )
 
 
 def neutralize(html: str) -> str:
@@ -129,3 +141,13 @@ def neutralize(html: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+
+
+def neutralize_title(title: str) -> str:
+    """``title`` unchanged when it is inert, else with every ``<`` written ``&lt;``.
+
+    A title is Markdown link text, and a Markdown renderer passes raw HTML through: a feed's
+    ``<img src=x onerror=…>`` title would run wherever the file or its list page is shown.
+    ``&lt;`` shows as ``<``, so the reader still sees the title the feed gave.
+    """
+    return title.replace("<", "&lt;") if has_active_content(title) else title
