@@ -129,3 +129,12 @@ def test_external_entities_are_never_read() -> None:
     (entry,) = parse_feed(data, slug="t").entries
     assert entry.title is not None
     assert "root:" not in entry.title
+
+
+@pytest.mark.parametrize("label", ["uu", "rot13", "zlib", "base64"])
+def test_a_non_text_codec_named_as_encoding_is_a_parse_error(label: str) -> None:
+    data = f'<?xml version="1.0" encoding="{label}"?><rss><channel><item><title>'.encode()
+    data += "中".encode("big5") + b"</title></item></channel></rss>"
+    with pytest.raises(ParseError) as caught:
+        parse_feed(data, slug="s")
+    assert caught.value.code == "bad_encoding"

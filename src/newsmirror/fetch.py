@@ -7,13 +7,20 @@
 * ``Retry-After`` (429/503), ``Cache-Control: max-age`` and ``Expires`` are read and returned,
   never slept on: the caller postpones that source, not the run;
 * transient failures (connection, timeout, 500/502/503/504) are retried with jittered
-  exponential backoff.
+  exponential backoff;
+* bodies are read raw and decompressed here (``gzip``, ``deflate``, and ``br`` when the
+  ``brotli`` package (>= 1.2) is installed), at most ``DECODE_STEP`` bytes per decompressor
+  call, and the size cap counts the *decoded* bytes: a compression bomb costs at most
+  ``max_bytes`` plus one step of memory before it fails as ``too_large``.  A coding we did not
+  offer fails as ``unsupported_encoding``, a corrupt or truncated stream as ``bad_compression``
+  — never parsed as garbage.  Peak memory per response is about ``2 × max_bytes`` (the chunks
+  and their join).
 
 The transport is injectable (``httpx.AsyncBaseTransport``): tests serve feeds from a real
 server on 127.0.0.1 and route upstream page URLs to it, never the network.  Every failure is
 a ``FetchError`` with a stable code (``http_404``, ``timeout``, ``tls_error``,
 ``connect_error``, ``too_large``, ``too_many_redirects``, ``redirect_loop``,
-``network_error``, ``bad_url``).
+``network_error``, ``bad_url``, ``unsupported_encoding``, ``bad_compression``).
 """
 
 from __future__ import annotations
@@ -21,14 +28,24 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
-from collections.abc import Awaitable, Callable
+import zlib
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import httpx
+
+try:  # optional: decode ``br`` only with a decompressor whose output can be bounded (brotli >= 1.2)
+    import brotli  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    _BOUNDED_BROTLI = hasattr(brotli.Decompressor(), "can_accept_more_data")
+    _CORRUPT: tuple[type[Exception], ...] = (zlib.error, ValueError, brotli.error)
+except ImportError:  # pragma: no cover - depends on the environment
+    _BOUNDED_BROTLI = False
+    _CORRUPT = (zlib.error, ValueError)
 
 from .config import FetchSettings
 from .exceptions import FetchError
@@ -39,6 +56,9 @@ REDIRECTS = (301, 302, 303, 307, 308)
 TRANSIENT_CODES = frozenset(
     {"connect_error", "timeout", "network_error", "http_500", "http_502", "http_503", "http_504"}
 )
+DECODE_STEP = 64 * 1024
+"""The most bytes one decompressor call may produce (a 64 KiB gzip chunk can hold 64 MiB)."""
+ACCEPT_ENCODING = "gzip, deflate, br" if _BOUNDED_BROTLI else "gzip, deflate"
 T = TypeVar("T")
 
 
@@ -75,6 +95,11 @@ class Fetched:
     def not_modified(self) -> bool:
         return self.status == 304
 
+    @property
+    def charset(self) -> str | None:
+        """The ``charset`` of the ``Content-Type`` header, if the server named one."""
+        return _charset(self.content_type)
+
     def text(self) -> str:
         """The body decoded with the charset the server named, else UTF-8 (lossless where valid)."""
         charset = _charset(self.content_type) or "utf-8"
@@ -110,7 +135,7 @@ class Fetcher:
             transport=transport,
             follow_redirects=False,
             timeout=httpx.Timeout(settings.timeout),
-            headers={"User-Agent": settings.user_agent},
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             limits=httpx.Limits(max_connections=settings.concurrency),
         )
 
@@ -186,18 +211,131 @@ class Fetcher:
         )
 
     async def _read_capped(self, response: httpx.Response, slug: str, url: str) -> bytes:
+        """The decoded body, failing as soon as the encoded or the decoded size passes ``max_bytes``."""
         limit = self.settings.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(slug, url, f"response of {declared} bytes exceeds {limit}", code="too_large")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise FetchError(slug, url, f"response exceeds {limit} bytes", code="too_large")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        decoder = _decoder(response.headers.get("content-encoding", ""), slug, url)
+        body = _Capped(limit, slug, url)
+        async for chunk in response.aiter_raw():
+            body.count_raw(len(chunk))
+            for piece in _decoded(decoder.feed(chunk), slug, url):
+                body.add(piece)
+        for piece in _decoded(decoder.finish(), slug, url):
+            body.add(piece)
+        return body.content()
+
+
+@dataclass(slots=True)
+class _Capped:
+    """Decoded chunks of one body, with the raw and decoded sizes checked against the cap."""
+
+    limit: int
+    slug: str
+    url: str
+    raw: int = 0
+    size: int = 0
+    chunks: list[bytes] = field(default_factory=list)
+
+    def count_raw(self, size: int) -> None:
+        self.raw += size
+        if self.raw > self.limit:
+            raise FetchError(self.slug, self.url, f"response exceeds {self.limit} bytes", code="too_large")
+
+    def add(self, piece: bytes) -> None:
+        self.size += len(piece)
+        if self.size > self.limit:
+            message = f"response exceeds {self.limit} bytes once decompressed"
+            raise FetchError(self.slug, self.url, message, code="too_large")
+        self.chunks.append(piece)
+
+    def content(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+class _Decoder(Protocol):
+    """A content-coding decoder that yields at most ``DECODE_STEP`` bytes at a time."""
+
+    def feed(self, data: bytes) -> Iterator[bytes]: ...
+
+    def finish(self) -> Iterator[bytes]: ...
+
+
+class _Identity:
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        yield data
+
+    def finish(self) -> Iterator[bytes]:
+        yield from ()
+
+
+class _Zlib:
+    """gzip or deflate (zlib-wrapped, or raw as some servers send it), bounded per call."""
+
+    def __init__(self, coding: str) -> None:
+        self._coding = coding
+        self._inflate: zlib._Decompress | None = None
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._inflate is None:
+            self._inflate = zlib.decompressobj(_wbits(self._coding, data))
+        inflate = self._inflate
+        while data and not inflate.eof:
+            out = inflate.decompress(data, DECODE_STEP)
+            yield out
+            data = inflate.unconsumed_tail
+            while len(out) == DECODE_STEP and not data:  # output still pending inside zlib
+                out = inflate.decompress(b"", DECODE_STEP)
+                yield out
+
+    def finish(self) -> Iterator[bytes]:
+        if self._inflate is None or not self._inflate.eof:
+            raise zlib.error(f"{self._coding} stream ends early")
+        yield from ()
+
+
+class _Brotli:
+    def __init__(self) -> None:
+        self._state = brotli.Decompressor()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        yield self._state.process(data, output_buffer_limit=DECODE_STEP)
+        while not self._state.can_accept_more_data():
+            yield self._state.process(b"", output_buffer_limit=DECODE_STEP)
+
+    def finish(self) -> Iterator[bytes]:
+        if not self._state.is_finished():
+            raise ValueError("br stream ends early")
+        yield from ()
+
+
+def _wbits(coding: str, head: bytes) -> int:
+    if coding == "gzip":
+        return 16 + zlib.MAX_WBITS
+    zlib_wrapped = len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
+    return zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS
+
+
+def _decoder(content_encoding: str, slug: str, url: str) -> _Decoder:
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not codings:
+        return _Identity()
+    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
+        return _Zlib("deflate" if codings[0] == "deflate" else "gzip")
+    if codings == ["br"] and _BOUNDED_BROTLI:
+        return _Brotli()
+    message = f"Content-Encoding {content_encoding!r} was not asked for (Accept-Encoding: {ACCEPT_ENCODING})"
+    raise FetchError(slug, url, message, code="unsupported_encoding")
+
+
+def _decoded(pieces: Iterator[bytes], slug: str, url: str) -> Iterator[bytes]:
+    """Decoded pieces of one decoder step; a corrupt stream becomes ``bad_compression``."""
+    try:
+        yield from pieces
+    except _CORRUPT as e:
+        raise FetchError(slug, url, f"cannot decompress the body: {e}", code="bad_compression") from e
 
 
 def _redirect_target(response: httpx.Response) -> str | None:
@@ -270,7 +408,17 @@ def _translate(error: httpx.HTTPError, slug: str, url: str) -> FetchError:
         return FetchError(slug, url, f"cannot connect: {error}", code="connect_error")
     if isinstance(error, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return FetchError(slug, url, f"bad URL: {error}", code="bad_url")
-    return FetchError(slug, url, f"{type(error).__name__}: {error}", code="network_error")
+    return FetchError(slug, url, f"{type(error).__name__}: {_detail(error)}", code="network_error")
+
+
+def _detail(error: BaseException) -> str:
+    """The first non-empty message down the chain (httpx's ReadError for a reset has none)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if str(seen):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return "connection broken"
 
 
 def _caused_by_tls(error: BaseException) -> bool:

@@ -116,7 +116,7 @@ async def _update(source: Source, state: SourceState, ctx: RunContext) -> Outcom
 
 
 async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tuple[str, ...]) -> SourceResult:
-    prepared = prepare(source, parse_feed(fetched.content, slug=source.slug))
+    prepared = prepare(source, parse_feed(fetched.content, slug=source.slug, charset=fetched.charset))
     index = ctx.store.load_index(source.slug)
     plan = decide(source, index, prepared.candidates, now_ms=ctx.now_ms)
     bodies, page_skips = await _bodies(source, plan, ctx.fetcher)

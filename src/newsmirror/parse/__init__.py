@@ -15,14 +15,18 @@ from .xml import parse_xml
 __all__ = ["parse_date", "parse_feed"]
 
 
-def parse_feed(data: bytes, *, slug: str) -> Feed:
-    """Parse feed bytes of any supported format."""
+def parse_feed(data: bytes, *, slug: str, charset: str | None = None) -> Feed:
+    """Parse feed bytes of any supported format.
+
+    ``charset`` is the HTTP ``Content-Type`` charset (``Fetched.charset``), if any: it is
+    tried after the XML declaration's encoding (see ``parse.xml``).
+    """
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if not head:
         raise ParseError(slug, "empty document", code="empty_feed")
     if head in (b"{", b"["):
         return jsonfeed.parse(data, slug=slug)
-    root = parse_xml(data, slug=slug)
+    root = parse_xml(data, slug=slug, charset=charset)
     if rss.accepts(root):
         return rss.parse(root)
     if rdf.accepts(root):

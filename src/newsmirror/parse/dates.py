@@ -57,7 +57,7 @@ def _rfc2822(text: str) -> int | None:
     offset = parts[9] or 0
     try:
         moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # an absurd field (``19:23:1000…04``) leaves the item undated
         return None
     return _exact_ms(moment) - offset * 1000
 
@@ -69,5 +69,5 @@ def _slashed(text: str) -> int | None:
     year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
     try:
         return _exact_ms(datetime(year, month, day, hour, minute, second))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None

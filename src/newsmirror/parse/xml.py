@@ -1,9 +1,30 @@
-"""Safe XML parsing (no entities from outside, no network) and text helpers over lxml."""
+"""Safe XML parsing (no entities from outside, no network) and text helpers over lxml.
+
+Character encodings are settled here, before lxml sees the document, so that a feed is read
+right or fails as ``bad_encoding`` — never turned into mojibake silently:
+
+1. a byte order mark (UTF-8, UTF-16, UTF-32) decides;
+2. else the labels are tried in order: the XML declaration's ``encoding``, then the HTTP
+   ``charset``, then UTF-8 (XML's default).  Labels are read as browsers read them (WHATWG):
+   GB2312 and GBK as GB18030, Big5 as Big5-HKSCS, ISO-8859-1 and ASCII as windows-1252;
+3. a label for a legacy (non-Unicode) encoding is disbelieved when the bytes are valid UTF-8
+   with non-ASCII characters (a declaration that lies about UTF-8 content: real GB18030 or
+   Big5 text is practically never valid UTF-8), and the document is read as UTF-8;
+4. a label under which the bytes do not decode is skipped (a declaration of UTF-8 over GB18030
+   bytes, with ``charset=GB18030`` in the HTTP header, is read as GB18030);
+5. when no label fits, the feed fails as ``bad_encoding``, naming the labels tried.
+
+lxml then always parses UTF-8 (its own reading of the declaration is overridden).
+"""
 
 from __future__ import annotations
 
+import codecs
+import re
 from copy import deepcopy
+from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 
 from lxml import etree
 
@@ -19,23 +40,133 @@ _PARSER_OPTIONS = {
 }
 
 
-def parse_xml(data: bytes, *, slug: str) -> etree._Element:
-    """Parse a whole XML document strictly: a broken feed fails rather than half-parses."""
-    parser = _parser()
+_BOMS = (  # UTF-32 LE first: its BOM starts with UTF-16 LE's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_WHATWG = MappingProxyType(
+    {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "iso8859-1": "cp1252", "ascii": "cp1252"}
+)
+_UNICODE = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Label:
+    name: str
+    """The encoding as the document or the server named it."""
+    origin: str
+    """``declared``, ``HTTP charset`` or ``default``."""
+
+
+def parse_xml(data: bytes, *, slug: str, charset: str | None = None) -> etree._Element:
+    """Parse a whole XML document strictly: a broken feed fails rather than half-parses.
+
+    ``charset`` is the HTTP ``Content-Type`` charset, if any (see the module's docstring).
+    An HTML page fails as ``not_a_feed``, whatever its encoding.
+    """
     try:
-        root = etree.fromstring(data, parser=parser)
+        document = as_utf8(data, slug=slug, charset=charset)
+    except ParseError as e:
+        if _looks_like_html(data):
+            raise ParseError(slug, f"an HTML page, not a feed ({e.reason})", code="not_a_feed") from e
+        raise
+    try:
+        root = etree.fromstring(document, parser=_parser())
     except etree.XMLSyntaxError as e:
-        code = "not_a_feed" if _looks_like_html(data) else "bad_xml"
-        raise ParseError(slug, f"invalid XML: {e}", code=code) from e
+        raise _syntax_error(document, e, slug) from e
     if root is None:
         raise ParseError(slug, "empty XML document", code="empty_feed")
     return root
 
 
+def _syntax_error(document: bytes, error: etree.XMLSyntaxError, slug: str) -> ParseError:
+    if _looks_like_html(document):
+        return ParseError(slug, f"an HTML page, not a feed (invalid XML: {error})", code="not_a_feed")
+    if not _is_utf8(document):  # only the fast path of ``as_utf8`` leaves this to libxml2
+        return ParseError(
+            slug,
+            f"the bytes are not valid UTF-8, the encoding declared or XML's default ({error})",
+            code="bad_encoding",
+        )
+    return ParseError(slug, f"invalid XML: {error}", code="bad_xml")
+
+
+def as_utf8(data: bytes, *, slug: str, charset: str | None = None) -> bytes:
+    """The document as UTF-8 bytes; ``ParseError`` ``bad_encoding`` when no label fits."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return _transcoded(data, _Label(encoding, "byte order mark"), slug)
+    labels = _labels(data, charset)
+    encodings = [e for e in (_codec(label.name) for label in labels) if e is not None]
+    if data.isascii() or set(encodings) == {"utf-8"}:
+        return data  # the common case: libxml2 checks the UTF-8 itself (see ``parse_xml``)
+    for encoding in encodings:
+        document = _try(data, encoding)
+        if document is not None:
+            return document
+    tried = ", ".join(f"{label.name} ({label.origin})" for label in labels)
+    raise ParseError(slug, f"the bytes are not valid in any encoding named: {tried}", code="bad_encoding")
+
+
+def _try(data: bytes, encoding: str) -> bytes | None:
+    """``data`` as UTF-8 if it is valid ``encoding``; a legacy label over valid UTF-8 is a lie."""
+    if encoding == "utf-8" or encoding not in _UNICODE:
+        if _is_utf8(data):
+            return data
+        if encoding == "utf-8":
+            return None
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except (UnicodeDecodeError, LookupError):
+        # LookupError: a codec Python knows that is not a text encoding ("uu", "rot13", "zlib")
+        return None
+
+
+def _labels(data: bytes, charset: str | None) -> list[_Label]:
+    labels = []
+    declared = _DECLARED.match(data[:1024])
+    if declared:
+        labels.append(_Label(declared.group(1).decode("ascii"), "declared"))
+    if charset:
+        labels.append(_Label(charset, "HTTP charset"))
+    labels.append(_Label("UTF-8", "default"))
+    return labels
+
+
+def _codec(label: str) -> str | None:
+    """Python's codec for an encoding label, read as WHATWG reads it; None when unknown."""
+    try:
+        name = codecs.lookup(label.strip()).name
+    except LookupError:
+        return None
+    return _WHATWG.get(name, name)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _transcoded(data: bytes, label: _Label, slug: str) -> bytes:
+    try:
+        return data.decode(label.name).encode("utf-8")
+    except UnicodeDecodeError as e:
+        message = f"the bytes are not valid {label.name} ({label.origin}): {e.reason} at byte {e.start}"
+        raise ParseError(slug, message, code="bad_encoding") from e
+
+
 @cache
 def _parser() -> etree.XMLParser:
     # One parser object is reused: building one per feed costs more than parsing a small feed.
-    return etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+    # The encoding is fixed: ``as_utf8`` has already settled it.
+    return etree.XMLParser(encoding="utf-8", **_PARSER_OPTIONS)  # type: ignore[arg-type]
 
 
 def _looks_like_html(data: bytes) -> bool:
