@@ -86,6 +86,7 @@ def test_a_failing_source_backs_off_and_stops_committing(runner: Runner) -> None
     assert len(runner.server.requests) == requests
     assert runner.commits() == 4
 
+
 def test_rerun_with_nothing_new_makes_no_commit(runner: Runner, capsys: pytest.CaptureFixture[str]) -> None:
     one_source(runner, rss(It("甲", "https://example.com/a", JUL20)))
     assert runner.run() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from .types import PushResult
 MANAGED_PATHS = ("articles", "lists", "README.md", "status.md", "status.xml", ".newsmirror")
 _FALLBACK_IDENTITY = ("-c", "user.name=newsmirror", "-c", "user.email=newsmirror@localhost")
 
+_INIT_MARK = ".git.tmp-"
 _BACKOFF_SECONDS = 0.5
 # A shallow clone (CI checks out with depth 1) cannot tell whether a remote head it lacks is ahead
 # of it or behind it; fetching a head that is behind sends that remote's whole history. A day of
@@ -44,10 +46,27 @@ def git(
 
 
 def ensure_repo(root: Path) -> None:
-    """Create ``root`` and make it a git repository of its own when it is not one yet."""
+    """Create ``root`` and make it a git repository of its own when it is not one yet.
+
+    The repository is made in a temporary folder inside ``root`` and its ``.git`` renamed into
+    place (atomic), so that a second run started at the same moment, or a run after one killed
+    half way through ``git init``, never finds a half-made ``.git``. This happens before the
+    archive's lock can be taken: the lock lives in ``.git``.
+    """
     root.mkdir(parents=True, exist_ok=True)
-    if not (root / ".git").exists():
-        git(root, "init", "-q", "-b", "main")
+    if (root / ".git").exists():
+        for stale in root.glob(f"{_INIT_MARK}*"):  # left by a run killed in git init
+            shutil.rmtree(stale, ignore_errors=True)
+        return
+    temp = root / f"{_INIT_MARK}{os.getpid()}"
+    try:
+        git(root, "init", "-q", "-b", "main", str(temp))
+        os.rename(temp / ".git", root / ".git")
+    except (PublishError, OSError) as e:
+        if not (root / ".git").exists():  # else another run made it first: fine
+            raise PublishError(f"cannot create a git repository in {root}: {e}") from e
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def recover(root: Path) -> list[str]:
@@ -60,6 +79,13 @@ def recover(root: Path) -> list[str]:
     if (folder / "index.lock").exists():
         (folder / "index.lock").unlink()
         done.append("removed a stale .git/index.lock")
+    # A commit, rebase or fetch killed while it moved a ref or deepened the clone leaves these;
+    # each would fail every later commit or fetch with "cannot lock ref". A commit killed in the
+    # `git maintenance run --auto` it ends with leaves objects/maintenance.lock, which silently
+    # turns automatic maintenance (gc) off for good.
+    for lock in _stale_git_locks(folder):
+        lock.unlink(missing_ok=True)
+        done.append(f"removed a stale .git/{lock.relative_to(folder)}")
     if (folder / "rebase-merge").exists() or (folder / "rebase-apply").exists():
         git(root, "rebase", "--abort", check=False)
         done.append("aborted an interrupted rebase")
@@ -67,6 +93,15 @@ def recover(root: Path) -> list[str]:
         git(root, "merge", "--abort", check=False)
         done.append("aborted an interrupted merge")
     return done
+
+
+def _stale_git_locks(folder: Path) -> list[Path]:
+    """Lock files of refs (loose and packed), HEAD, the shallow list and maintenance."""
+    names = ("HEAD.lock", "ORIG_HEAD.lock", "packed-refs.lock", "shallow.lock", "objects/maintenance.lock")
+    named = [folder / name for name in names]
+    refs = folder / "refs"
+    found = [p for p in named if p.is_file()]
+    return found + (sorted(p for p in refs.rglob("*.lock") if p.is_file()) if refs.is_dir() else [])
 
 
 def git_dir(root: Path) -> Path:
@@ -365,12 +400,25 @@ def _push(s: _Session, r: _Remote, head: str, before_push: Callable[[str], None]
     if done.returncode == 0:
         r.head = head
         return False
-    if summary.startswith("[rejected]"):
+    if summary.startswith("[rejected]") or _lost_race(summary):
         r.rejections += 1
         r.rejected = summary
         return True
     r.error = f"push to {r.name} failed: {summary or _reason(done)}"
     return False
+
+
+def _lost_race(summary: str) -> bool:
+    """A push the remote refused because its branch moved after it was advertised to us.
+
+    ``[rejected]`` is git's verdict from the advertised head; a writer that updates the branch
+    between the advertisement and our update makes the remote itself refuse it instead:
+    ``[remote rejected] (failed to update ref)`` from git, ``cannot lock ref … expected`` or
+    ``incorrect old value provided`` from forges. The cure is the same: fetch, integrate, retry.
+    """
+    return summary.startswith("[remote rejected]") and any(
+        words in summary for words in ("failed to update ref", "cannot lock ref", "incorrect old value")
+    )
 
 
 def _porcelain_summary(stdout: str, ref: str) -> str:

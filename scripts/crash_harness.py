@@ -1,0 +1,784 @@
+"""Crash-safety harness: SIGKILL ``newsmirror run`` at random points, rerun it, compare.
+
+    python scripts/crash_harness.py --kills 120 --seed 1 [--sources 6] [--items 60]
+                                    [--tmpdir DIR] [--keep DIR] [--quiet]
+
+1. Generates deterministic RSS feeds (``--sources`` × ``--items``, Chinese bodies of 2–10 KB,
+   items sharing timestamps, one undated item per feed) and serves them from a separate process
+   on 127.0.0.1, with ``ETag``/``If-None-Match`` like real feed hosts.
+2. Builds a *starting archive*: a first run over an older window of every feed (one commit), so
+   that the runs under test continue an archive (known items, ids below existing ones, index).
+3. *Reference*: one uninterrupted ``newsmirror run --now …`` on a copy of the starting archive.
+4. ``--kills`` times: a fresh copy of the starting archive, a run in its own process group,
+   killed with SIGKILL (the whole group, git included, as a CI timeout or the OOM killer would)
+   either after a random delay drawn over the reference run's duration (plus very early and
+   very late ones) or the moment an event is seen on disk (an article file appears, the last
+   article of a source, a list page, ``status.json``, ``README.md``, ``.git/index.lock``, the
+   branch moving). Then the same run again, to completion, and checks:
+
+   * the rerun exits 0; ``git ls-tree -r HEAD`` equals the reference's (paths and blob ids) and
+     the branch has as many commits;
+   * ``git status --porcelain --untracked-files=all`` is empty; no ``*.tmp-*`` file in the tree,
+     no ``*.lock`` file in ``.git`` (``index.lock``, ref locks);
+   * ``git fsck --full`` exits 0 and prints nothing but ``dangling …`` lines. Dangling objects
+     are what a commit killed after writing blobs or trees leaves: unreachable, harmless, pruned
+     by ``git gc``. ``tmp_obj_*`` files (an object write killed half way, never renamed into
+     place) are likewise git's own garbage: counted, not a failure;
+   * every item link of the feeds is in exactly one article file (none lost, none duplicated).
+
+Where each kill landed is classified from what the process was running (its git child, read
+from /proc just before the kill) and what it had written (compared with the starting archive
+and the reference): the per-stage counts show that every stage was hit. Prints the figures;
+exits 1 on any mismatch, 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+START_NOW = "2024-06-01T06:00:00Z"
+RUN_NOW = "2024-06-01T12:00:00Z"
+RUN_CHILD = "from newsmirror.cli import entry; entry()"
+SERVE_FLAG = "--serve-feeds"
+RUN_TIMEOUT_S = 300.0
+HANZI = (
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面"
+    "而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性"
+    "政府研究报告官员部门法院警方选举议员总统总理社会环境能源交通医疗卫生人口就业工资价格增长下降上升数据调查"
+)
+LINK = re.compile(r"^\[.*\]\((https://[^)\s]+)\)$", re.M)
+
+# Stages, in the order a run passes them (see classify()).
+STAGES = (
+    "startup, fetch, parse",
+    "index written, no article yet",
+    "writing articles",
+    "between articles and list",
+    "between sources",
+    "status and pages",
+    "pages written, git not started",
+    "git add",
+    "git diff",
+    "git commit",
+    "git (other, or between commands)",
+    "after the commit",
+)
+# Stages a full count must hit; the others are windows of a few milliseconds, or depend on the
+# order in which the feeds arrive.
+REQUIRED_STAGES = tuple(
+    s for s in STAGES if s not in ("git diff", "git (other, or between commands)", "between sources")
+)
+
+
+# -- feeds ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    number: int
+    title: str
+    link: str
+    date: datetime | None
+    body: str
+
+
+@dataclass(frozen=True)
+class Feed:
+    slug: str
+    name: str
+    items: tuple[Item, ...]  # oldest first
+
+    def rss(self, first: int, last: int) -> bytes:
+        """RSS 2.0 of items ``[first, last)``, newest first as feeds list them."""
+        parts = [
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0">\n<channel>\n',
+            f"<title>{escape(self.name)}</title>\n<link>https://news.example.com/{self.slug}/</link>\n",
+        ]
+        for item in reversed(self.items[first:last]):
+            date = f"<pubDate>{format_datetime(item.date)}</pubDate>\n" if item.date else ""
+            parts.append(
+                f"<item>\n<title>{escape(item.title)}</title>\n<link>{item.link}</link>\n"
+                f'<guid isPermaLink="false">urn:crash:{self.slug}:{item.number}</guid>\n{date}'
+                f"<description>{escape(item.body)}</description>\n</item>\n"
+            )
+        parts.append("</channel>\n</rss>\n")
+        return "".join(parts).encode("utf-8")
+
+
+def make_feeds(sources: int, items: int, seed: int) -> list[Feed]:
+    """Deterministic feeds; every 7th item shares the previous one's time, the newest is undated."""
+    rng = random.Random(seed)
+    feeds = []
+    for s in range(sources):
+        slug = f"crash-{s:02d}"
+        moment = datetime(2024, 5, 31, 0, 0, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 60))
+        made = []
+        for n in range(items):
+            if n % 7 != 6:
+                moment += timedelta(minutes=rng.randint(3, 30), seconds=rng.randint(0, 59))
+            date = None if n == items - 1 else moment
+            made.append(
+                Item(n, _text(rng, 8, 24), f"https://news.example.com/{slug}/{n:05d}.html", date, _body(rng))
+            )
+        feeds.append(Feed(slug, f"测试源{s:02d}", tuple(made)))
+    return feeds
+
+
+def _text(rng: random.Random, low: int, high: int) -> str:
+    return "".join(rng.choices(HANZI, k=rng.randint(low, high)))
+
+
+def _body(rng: random.Random) -> str:
+    paragraphs = []
+    size = rng.randint(2048, 10240)
+    while size > 0:
+        paragraph = f"<p>{_text(rng, 40, 200)}。</p>"
+        paragraphs.append(paragraph)
+        size -= len(paragraph.encode("utf-8"))
+    return "\n".join(paragraphs)
+
+
+def windows(items: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The older window (starting archive) and the current one; they overlap by a few items."""
+    old_end = items // 3
+    return (0, old_end), (max(0, old_end - 5), items)
+
+
+def write_feeds(folder: Path, feeds: Sequence[Feed], window: tuple[int, int]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for feed in feeds:
+        temp = folder / f".{feed.slug}.xml.new"
+        temp.write_bytes(feed.rss(*window))
+        temp.replace(folder / f"{feed.slug}.xml")
+
+
+def write_sources(path: Path, feeds: Sequence[Feed], base: str) -> None:
+    tables = [
+        f'[[source]]\nname = "{f.name}"\nslug = "{f.slug}"\nurl = "{base}/{f.slug}.xml"\n' for f in feeds
+    ]
+    path.write_text("[fetch]\nretries = 0\n\n" + "\n".join(tables), encoding="utf-8")
+
+
+class _FeedHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    folder: Path = Path()
+
+    def do_GET(self) -> None:
+        path = self.folder / self.path.lstrip("/")
+        if "/" in self.path.lstrip("/") or not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        etag = '"' + hashlib.sha1(data).hexdigest() + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a killed run resets its connections: expected, not worth a traceback
+
+
+def serve_feeds(folder: Path) -> None:
+    """Serve ``folder`` until killed; the port goes to stdout (``--serve-feeds``, see feed_server)."""
+    handler = type("Handler", (_FeedHandler,), {"folder": folder})
+    parent = os.getppid()
+    with _Server(("127.0.0.1", 0), handler) as httpd:
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        print(httpd.server_address[1], flush=True)
+        while os.getppid() == parent:  # a harness killed without its cleanup takes its server along
+            time.sleep(0.5)
+
+
+@contextmanager
+def feed_server(folder: Path) -> Iterator[str]:
+    """Serve ``folder``'s files on 127.0.0.1 from a separate process; yields the base URL."""
+    process = subprocess.Popen(
+        [sys.executable, __file__, SERVE_FLAG, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    with process:
+        try:
+            assert process.stdout is not None
+            port = int(process.stdout.readline())
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+
+
+# -- running and inspecting -------------------------------------------------------------------
+
+
+def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=check)
+
+
+def run_command(archive: Path, sources: Path, now: str) -> list[str]:
+    return [sys.executable, "-c", RUN_CHILD, "run", "--archive", str(archive), "--sources", str(sources),
+            "--now", now]  # fmt: skip
+
+
+def run_to_end(archive: Path, sources: Path, now: str = RUN_NOW) -> tuple[int, str]:
+    done = subprocess.run(
+        run_command(archive, sources, now), capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
+    )
+    return done.returncode, done.stderr
+
+
+def fingerprint(path: Path) -> tuple[int, int, int] | None:
+    """Inode, mtime and size: any atomic rewrite (new inode) or in-place write changes it."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def git_children(pid: int) -> list[str]:
+    """The git subcommands the process is running right now (its direct children)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    found = []
+    for child in children:
+        try:
+            argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"git"):
+            found.append(git_subcommand([a.decode(errors="replace") for a in argv[1:] if a]))
+    return found
+
+
+def git_subcommand(args: Sequence[str]) -> str:
+    """``add`` of ``git -c core.looseCompression=0 add -A -- …``."""
+    words = iter(args)
+    for word in words:
+        if word in ("-c", "-C"):
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return "?"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the starting archive and the reference run hold: for classifying and comparing."""
+
+    start: Path
+    head: str
+    tree: str
+    commits: int
+    new_articles: dict[str, tuple[str, ...]]  # slug -> new article paths, in the order written
+    indexes: dict[str, bytes | None]  # slug -> starting index
+    lists: dict[str, tuple[bytes | None, bytes]]  # list path -> (start, reference)
+    list_paths: dict[str, str]  # slug -> list path
+    pages: dict[str, bytes]  # README.md, status.md, status.xml, status.json at the reference
+    links: frozenset[str]
+    duration: float
+    message: str
+
+
+def tree_of(root: Path) -> str:
+    return git(root, "ls-tree", "-r", "--full-tree", "HEAD").stdout
+
+
+def head_of(root: Path) -> str:
+    return git(root, "rev-parse", "HEAD").stdout.strip()
+
+
+def expectations(start: Path, reference: Path, feeds: Sequence[Feed], duration: float) -> Expected:
+    added = git(reference, "diff", "--name-only", "--diff-filter=A", head_of(start), "HEAD").stdout.split()
+    new: dict[str, tuple[str, ...]] = {}
+    for feed in feeds:
+        paths = [p for p in added if p.startswith(f"articles/{feed.slug}/")]
+        # the store writes oldest first, which is the highest id first
+        new[feed.slug] = tuple(sorted(paths, key=lambda p: -int(Path(p).stem)))
+    names = [f"lists/{f.name}.md" for f in feeds]
+    lists = {name: (read(start / name), (reference / name).read_bytes()) for name in names}
+    pages = {p: (reference / p).read_bytes() for p in ("README.md", "status.md", "status.xml")}
+    pages[".newsmirror/status.json"] = (reference / ".newsmirror/status.json").read_bytes()
+    return Expected(
+        start=start,
+        head=head_of(start),
+        tree=tree_of(reference),
+        commits=int(git(reference, "rev-list", "--count", "HEAD").stdout),
+        new_articles=new,
+        indexes={f.slug: read(start / f".newsmirror/index/{f.slug}.jsonl") for f in feeds},
+        lists=lists,
+        list_paths={f.slug: f"lists/{f.name}.md" for f in feeds},
+        pages=pages,
+        links=frozenset(i.link for f in feeds for i in f.items),
+        duration=duration,
+        message=git(reference, "log", "-1", "--format=%B").stdout,
+    )
+
+
+def classify(root: Path, expected: Expected, running: list[str]) -> str:
+    """Where the kill landed: what git was doing, else how far the writes had got."""
+    if head_of(root) != expected.head:
+        return "after the commit"
+    if running:
+        sub = running[0]
+        return f"git {sub}" if sub in ("add", "diff", "commit") else "git (other, or between commands)"
+    if git(root, "diff", "--cached", "--quiet", check=False).returncode != 0:
+        return "git (other, or between commands)"  # staged by git add, not yet committed
+    return _writes_stage(root, expected)
+
+
+def _writes_stage(root: Path, expected: Expected) -> str:
+    pages_done = [read(root / p) == data for p, data in expected.pages.items()]
+    lists_done = [read(root / p) == ref for p, (_, ref) in expected.lists.items()]
+    if all(lists_done) and all(pages_done):
+        return "pages written, git not started"
+    if all(lists_done):
+        return "status and pages"
+    states = [_source_state(root, expected, slug) for slug in expected.new_articles]
+    for state in ("between articles and list", "writing articles", "index written, no article yet"):
+        if state in states:
+            return state
+    return "between sources" if "done" in states else "startup, fetch, parse"
+
+
+def _source_state(root: Path, expected: Expected, slug: str) -> str:
+    paths = expected.new_articles[slug]
+    written = sum(1 for p in paths if (root / p).exists())
+    name = expected.list_paths[slug]
+    list_done = read(root / name) == expected.lists[name][1]
+    if list_done:
+        return "done"
+    if written == len(paths) and paths:
+        return "between articles and list"
+    if written:
+        return "writing articles"
+    if read(root / f".newsmirror/index/{slug}.jsonl") != expected.indexes[slug]:
+        return "index written, no article yet"
+    return "untouched"
+
+
+@dataclass
+class Check:
+    problems: list[str] = field(default_factory=list)
+    dangling: int = 0
+    tmp_objects: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    message_differs: bool = False
+
+
+def check(root: Path, expected: Expected, rerun_code: int, rerun_err: str) -> Check:
+    """Compare a finished archive with the reference; every problem is one line."""
+    result = Check()
+    problems = result.problems
+    if rerun_code != 0:
+        problems.append(f"rerun exited {rerun_code}: {rerun_err.strip()[-500:]}")
+    if tree_of(root) != expected.tree:
+        problems.append("tree differs from the reference: " + _tree_diff(tree_of(root), expected.tree))
+    commits = int(git(root, "rev-list", "--count", "HEAD").stdout)
+    if commits != expected.commits:
+        problems.append(f"{commits} commits, the reference has {expected.commits}")
+    status = git(root, "status", "--porcelain", "--untracked-files=all").stdout
+    if status:
+        problems.append(f"working tree not clean: {status[:300]!r}")
+    for folder, _dirs, names in os.walk(root):
+        inside_git = Path(folder).is_relative_to(root / ".git")
+        for name in names:
+            if inside_git and name.endswith(".lock") and name != "newsmirror.lock":
+                problems.append(f"lock file left: {Path(folder, name).relative_to(root)}")
+            elif inside_git and name.startswith("tmp_obj_"):
+                result.tmp_objects += 1
+            elif not inside_git and ".tmp-" in name:
+                problems.append(f"temporary file left: {Path(folder, name).relative_to(root)}")
+    fsck = git(root, "fsck", "--full", "--no-progress", check=False)
+    lines = [line for line in (fsck.stdout + fsck.stderr).splitlines() if line.strip()]
+    result.dangling = sum(1 for line in lines if line.startswith("dangling "))
+    bad = [line for line in lines if not line.startswith("dangling ")]
+    if fsck.returncode != 0 or bad:
+        problems.append(f"git fsck exited {fsck.returncode}: {bad[:5]}")
+    links = article_links(root)
+    result.lost = len(expected.links - links.keys())
+    result.duplicated = sum(1 for n in links.values() if n > 1)
+    if result.lost or result.duplicated:
+        problems.append(f"{result.lost} articles lost, {result.duplicated} duplicated")
+    result.message_differs = git(root, "log", "-1", "--format=%B").stdout != expected.message
+    return result
+
+
+def _tree_diff(got: str, want: str) -> str:
+    a, b = set(got.splitlines()), set(want.splitlines())
+    return f"only here {sorted(a - b)[:3]}, only in the reference {sorted(b - a)[:3]}"
+
+
+def article_links(root: Path) -> Counter[str]:
+    """How many article files name each link."""
+    found: Counter[str] = Counter()
+    for path in (root / "articles").glob("*/*.md"):
+        match = LINK.search(path.read_text(encoding="utf-8"))
+        if match:
+            found[match.group(1)] += 1
+    return found
+
+
+# -- kills ------------------------------------------------------------------------------------
+
+Trigger = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """When to kill: ``delay`` seconds after ``trigger`` fires (or after the start, without one)."""
+
+    label: str
+    delay: float
+    trigger: Trigger | None = None
+
+
+def plan_kill(rng: random.Random, number: int, root: Path, expected: Expected) -> Plan:
+    """Half timed over the reference's duration (a fifth of those very early or late), half on events."""
+    duration = expected.duration
+    kind = number % 10
+    if kind == 0:
+        return Plan("very early", rng.uniform(0.0, 0.15))
+    if kind == 1:
+        return Plan("very late", rng.uniform(0.85 * duration, 1.05 * duration))
+    if kind < 5:
+        return Plan("timed", rng.uniform(0.0, duration))
+    return _event_plan(rng, number // 10 * 5 + kind - 5, root, expected)
+
+
+def _event_plan(rng: random.Random, number: int, root: Path, expected: Expected) -> Plan:
+    """The ``number``-th event kill (round robin over the events), on a random source."""
+    slug = rng.choice([s for s, paths in expected.new_articles.items() if paths])
+    articles = expected.new_articles[slug]
+    lock = root / ".git/index.lock"
+    events: list[tuple[str, Trigger]] = [
+        ("a source's index is written", _changes(root / f".newsmirror/index/{slug}.jsonl")),
+        ("an article appears", (root / rng.choice(articles)).exists),
+        ("a source's last article appears", (root / articles[-1]).exists),
+        ("a list page is written", _changes(root / expected.list_paths[slug])),
+        ("status.json is written", _changes(root / ".newsmirror/status.json")),
+        ("status.md is written", _changes(root / "status.md")),
+        ("git add starts", lock.exists),
+        ("git add ends", _flips(lock, 2)),
+        ("git commit starts", _flips(lock, 3)),
+        ("the branch moves", _changes(root / ".git/refs/heads/main")),
+    ]
+    label, trigger = events[number % len(events)]
+    delay = rng.choice((0.0, 0.0, 0.0, rng.uniform(0.0, 0.002)))
+    return Plan(f"when {label}", delay, trigger)
+
+
+def _changes(path: Path) -> Trigger:
+    before = fingerprint(path)
+    return lambda: fingerprint(path) != before
+
+
+def _flips(path: Path, times: int) -> Trigger:
+    """True once ``path`` has appeared or vanished ``times`` times (index.lock: add, then commit)."""
+    seen = [path.exists(), 0]
+
+    def flipped() -> bool:
+        now = path.exists()
+        if now != seen[0]:
+            seen[0] = now
+            seen[1] += 1
+        return seen[1] >= times
+
+    return flipped
+
+
+@dataclass
+class KillOutcome:
+    plan: str
+    stage: str
+    after_s: float
+    check: Check | None = None
+    temp_left: bool = False
+    lock_left: bool = False
+
+
+def kill_once(root: Path, sources: Path, plan: Plan, expected: Expected) -> KillOutcome:
+    """Start a run, kill its process group at the planned moment, classify, rerun, check."""
+    process = subprocess.Popen(
+        run_command(root, sources, RUN_NOW),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    start = time.perf_counter()
+    deadline = start + RUN_TIMEOUT_S
+    if plan.trigger is not None:
+        while process.poll() is None and not plan.trigger() and time.perf_counter() < deadline:
+            pass
+    fire = time.perf_counter() + plan.delay
+    while process.poll() is None and time.perf_counter() < fire:
+        time.sleep(min(0.001, max(0.0, fire - time.perf_counter())))
+    killed = process.poll() is None
+    running = []
+    if killed:
+        # Freeze the group first, so that what it was running can be read at leisure: the
+        # SIGKILL that follows finds every process exactly where the SIGSTOP did.
+        os.killpg(process.pid, signal.SIGSTOP)
+        running = git_children(process.pid)
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    after = time.perf_counter() - start
+    stage = classify(root, expected, running) if killed else "run finished before the kill"
+    outcome = KillOutcome(plan.label, stage, after)
+    outcome.temp_left = any(".tmp-" in p.name for p in root.rglob("*") if ".git" not in p.parts)
+    outcome.lock_left = (root / ".git/index.lock").exists()
+    code, err = run_to_end(root, sources)
+    outcome.check = check(root, expected, code, err)
+    return outcome
+
+
+# -- the whole harness ------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    kills: int = 0
+    stages: Counter[str] = field(default_factory=Counter)
+    plans: Counter[str] = field(default_factory=Counter)
+    finished_early: int = 0
+    reruns: int = 0
+    mismatches: list[str] = field(default_factory=list)
+    fsck_clean: int = 0
+    dangling_runs: int = 0
+    dangling_objects: int = 0
+    tmp_objects: int = 0
+    temp_left_by_kill: int = 0
+    lock_left_by_kill: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    messages_differ: int = 0
+    reference_s: float = 0.0
+    new_articles: int = 0
+    start_articles: int = 0
+    seconds: float = 0.0
+
+    @property
+    def missing_stages(self) -> list[str]:
+        return [s for s in REQUIRED_STAGES if not self.stages[s]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches and not self.lost and not self.duplicated
+
+
+@dataclass(frozen=True)
+class Options:
+    kills: int = 120
+    seed: int = 1
+    sources: int = 6
+    items: int = 60
+    tmpdir: Path | None = None
+    keep: Path | None = None
+    progress: Callable[[str], None] | None = None
+
+
+def run_harness(options: Options) -> Report:
+    began = time.perf_counter()
+    if options.keep is not None:
+        options.keep.mkdir(parents=True, exist_ok=True)
+        return _run_in(options.keep, options, began)
+    tmpdir = options.tmpdir or default_tmpdir()
+    with tempfile.TemporaryDirectory(prefix="crash-harness-", dir=tmpdir) as folder:
+        return _run_in(Path(folder), options, began)
+
+
+def default_tmpdir() -> Path | None:
+    """/dev/shm when there is one: the kills and reruns write ~20 MB each, tmpfs keeps it quick."""
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def _run_in(folder: Path, options: Options, began: float) -> Report:
+    feeds = make_feeds(options.sources, options.items, options.seed)
+    old, current = windows(options.items)
+    served = folder / "feeds"
+    write_feeds(served, feeds, old)
+    with feed_server(served) as base:
+        sources = folder / "sources.toml"
+        write_sources(sources, feeds, base)
+        start = _starting_archive(folder / "start", sources)
+        write_feeds(served, feeds, current)
+        reference = folder / "reference"
+        shutil.copytree(start, reference, symlinks=True)
+        began_ref = time.perf_counter()
+        code, err = run_to_end(reference, sources)
+        duration = time.perf_counter() - began_ref
+        if code != 0:
+            raise RuntimeError(f"the reference run exited {code}: {err}")
+        expected = expectations(start, reference, feeds, duration)
+        report = Report(reference_s=duration)
+        report.new_articles = sum(len(p) for p in expected.new_articles.values())
+        report.start_articles = sum(article_links(start).values())
+        reference_check = check(reference, expected, 0, "")
+        if reference_check.problems:
+            raise RuntimeError(f"the reference run itself fails the checks: {reference_check.problems}")
+        _kill_loop(folder / "work", sources, expected, options, report)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _starting_archive(root: Path, sources: Path) -> Path:
+    code, err = run_to_end(root, sources, START_NOW)
+    if code != 0:
+        raise RuntimeError(f"building the starting archive: run exited {code}: {err}")
+    # A detached `git gc --auto` would outlive a killed run and race the checks; the archives
+    # here stay far below gc.auto's 6,700 loose objects, this only makes sure.
+    git(root, "config", "gc.auto", "0")
+    return root
+
+
+def _kill_loop(work: Path, sources: Path, expected: Expected, options: Options, report: Report) -> None:
+    rng = random.Random(options.seed)
+    attempt = 0
+    while report.kills < options.kills and attempt < options.kills * 3:
+        if work.exists():
+            shutil.rmtree(work)
+        shutil.copytree(expected.start, work, symlinks=True)
+        plan = plan_kill(rng, attempt, work, expected)
+        attempt += 1
+        outcome = kill_once(work, sources, plan, expected)
+        _tally(report, outcome, attempt)
+        if options.progress is not None:
+            problems = "; ".join(outcome.check.problems) if outcome.check else ""
+            options.progress(
+                f"{attempt:4d} {outcome.after_s * 1000:7.1f} ms  {outcome.plan:34s} {outcome.stage:32s}"
+                + (f"  MISMATCH {problems}" if problems else "")
+            )
+
+
+def _tally(report: Report, outcome: KillOutcome, attempt: int) -> None:
+    if outcome.stage == "run finished before the kill":
+        report.finished_early += 1
+    else:
+        report.kills += 1
+        report.stages[outcome.stage] += 1
+        report.plans[outcome.plan] += 1
+    report.reruns += 1
+    report.temp_left_by_kill += outcome.temp_left
+    report.lock_left_by_kill += outcome.lock_left
+    result = outcome.check
+    assert result is not None
+    report.fsck_clean += not any(p.startswith("git fsck") for p in result.problems)
+    report.dangling_runs += result.dangling > 0
+    report.dangling_objects += result.dangling
+    report.tmp_objects += result.tmp_objects
+    report.lost += result.lost
+    report.duplicated += result.duplicated
+    report.messages_differ += result.message_differs
+    where = f"attempt {attempt} ({outcome.plan}, {outcome.stage})"
+    report.mismatches += [f"{where}: {p}" for p in result.problems]
+
+
+def format_report(report: Report, options: Options) -> str:
+    lines = [
+        f"crash harness: seed {options.seed}, {options.sources} sources x {options.items} items",
+        f"starting archive: {report.start_articles} articles, one commit; "
+        f"reference run: {report.new_articles} new articles in {report.reference_s:.2f} s",
+        "",
+        f"kills (SIGKILL to the run's process group): {report.kills}"
+        f"   (+ {report.finished_early} runs that finished before their kill moment)",
+        "kills per stage:",
+        *(f"  {report.stages[s]:5d}  {s}" for s in STAGES),
+        "kills per trigger:",
+        *(f"  {n:5d}  {p}" for p, n in sorted(report.plans.items())),
+        "",
+        f"left by the kill: a temporary file {report.temp_left_by_kill} times, "
+        f".git/index.lock {report.lock_left_by_kill} times (both cleaned by the rerun)",
+        f"reruns: {report.reruns}, mismatches: {len(report.mismatches)}",
+        f"git fsck --full clean: {report.fsck_clean}/{report.reruns} "
+        f"(dangling objects after {report.dangling_runs} kills, {report.dangling_objects} in all: harmless)",
+        f"git tmp_obj_* files left in .git/objects: {report.tmp_objects} (git's own garbage, pruned by gc)",
+        f"articles lost: {report.lost}, duplicated: {report.duplicated}",
+        f"commit message differs from the reference (fewer 'new' after a partial run): "
+        f"{report.messages_differ}",
+        f"stages never hit: {', '.join(report.missing_stages) or 'none'}",
+        f"time: {report.seconds:.1f} s",
+        "",
+        *report.mismatches[:50],
+        "RESULT: " + ("PASS" if report.ok else "FAIL"),
+    ]
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--kills", type=int, default=120, help="kills to land (default 120)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the feeds and the kill plan")
+    parser.add_argument("--sources", type=int, default=6, help="feeds (default 6)")
+    parser.add_argument("--items", type=int, default=60, help="items per feed (default 60)")
+    parser.add_argument("--tmpdir", type=Path, default=None, help="where to work (default /dev/shm if any)")
+    parser.add_argument("--keep", type=Path, default=None, help="work in DIR and keep it")
+    parser.add_argument("--quiet", action="store_true", help="no line per kill")
+    args = parser.parse_args(argv)
+    return Options(
+        kills=args.kills,
+        seed=args.seed,
+        sources=args.sources,
+        items=args.items,
+        tmpdir=args.tmpdir,
+        keep=args.keep,
+        progress=None if args.quiet else lambda line: print(line, flush=True),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == [SERVE_FLAG]:
+        serve_feeds(Path(args[1]))
+        return 0
+    options = parse_args(argv)
+    report = run_harness(options)
+    print(format_report(report, options))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
