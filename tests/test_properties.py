@@ -272,4 +272,5 @@ def test_list_pages_are_always_well_formed(name: str, slug: str, records: list[R
         assert int(match.group(2)) == record.id
         assert match.group(1) == (None if record.ms is None else f"{month_day(record.ms)} ")
         if "](" not in record.title:
-            assert list_title(entry) == one_line(record.title)
+            # the title on one line; a "](" that folding creates is escaped so the link holds
+            assert list_title(entry) == one_line(record.title).replace("](", "\\]\\(")

@@ -81,8 +81,10 @@ def render_list(name: str, slug: str, records: Iterable[Record]) -> str:
 def _list_entry(record: Record) -> _ListEntry:
     date = "" if record.ms is None else f"{month_day(record.ms)} "
     file = urllib.parse.quote(f"{record.id}.md", safe=_PATH_SAFE)
-    # one line per entry, also for titles read from files written before titles were cleaned
-    return _ListEntry(date=date, title=one_line(record.title), file=file)
+    # one line per entry, also for titles read from files written before titles were cleaned;
+    # dropping a control character can join a "]" and a "(" that must not end the link text
+    title = one_line(record.title).replace("](", "\\]\\(")
+    return _ListEntry(date=date, title=title, file=file)
 
 
 @dataclass(frozen=True, slots=True)
