@@ -18,7 +18,7 @@ from . import publish, schedule
 from .config import Config
 from .exceptions import ArchiveLockedError, ConfigError
 from .fetch import Fetcher
-from .health import Health, assess, display, newest_text, problems, recent_counts, status_text
+from .health import Health, assess, newest_text, problems, recent_counts, state_notes, status_text
 from .render import (
     StatusRow,
     readme_row,
@@ -233,7 +233,9 @@ class Archive:
 
 def _status_row(health: Health) -> StatusRow:
     state = health.state
-    notes = [n for n in (_when(state), "stale" if health.stale else "", _moved(state)) if n]
+    notes = state_notes(state)
+    if health.stale:  # after a postponement, before a move: as status.md has always listed them
+        notes.insert(1 if state.not_before else 0, "stale")
     return status_row(
         health.source.name,
         status_text(state),
@@ -241,14 +243,6 @@ def _status_row(health: Health) -> StatusRow:
         newest_text(health.newest_ms),
         "; ".join(notes),
     )
-
-
-def _when(state: SourceState) -> str:
-    return f"next attempt after {display(state.not_before)}" if state.not_before else ""
-
-
-def _moved(state: SourceState) -> str:
-    return f"moved to {state.moved_to}" if state.moved_to else ""
 
 
 def commit_message(results: tuple[SourceResult, ...]) -> str:

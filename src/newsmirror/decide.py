@@ -66,7 +66,7 @@ def _decide_countdown(
     seen = _Identity(())
     for candidate in candidates:
         if seen.find(candidate) is not None:
-            skipped.append(Skipped(_label(candidate), "duplicate of an earlier item in the feed"))
+            skipped.append(Skipped(candidate.label, "duplicate of an earlier item in the feed"))
             continue
         seen.add(candidate.position, candidate.link, candidate.guid)
         article_id = identity.find(candidate)
@@ -75,7 +75,7 @@ def _decide_countdown(
             if source.refresh and article_id in index.records:
                 refreshes.append(_refresh(index.records[article_id], candidate, now_ms))
         elif horizon is not None and candidate.ms is not None and candidate.ms < horizon:
-            skipped.append(Skipped(_label(candidate), "older than the archive's newest article"))
+            skipped.append(Skipped(candidate.label, "older than the archive's newest article"))
         else:
             fresh.append(candidate)
     new = _number(fresh, _next_ids(index), now_ms, skipped)
@@ -100,7 +100,7 @@ def _number(fresh: list[Candidate], ids: Iterator[int], now_ms: int, skipped: li
     for candidate in ordered:
         article_id = next(ids, None)
         if article_id is None:
-            skipped.append(Skipped(_label(candidate), "no id left below the lowest id (0)"))
+            skipped.append(Skipped(candidate.label, "no id left below the lowest id (0)"))
             continue
         planned.append(Planned(article_id, candidate, True, _ms(candidate, None, now_ms)))
     return planned
@@ -130,7 +130,7 @@ def _decide_post_ids(
     for candidate in candidates:
         article_id = identity.find(candidate)
         if article_id is not None and article_id in written:
-            skipped.append(Skipped(_label(candidate), "duplicate of an earlier item in the feed"))
+            skipped.append(Skipped(candidate.label, "duplicate of an earlier item in the feed"))
             continue
         if article_id is not None:
             known += 1
@@ -157,7 +157,3 @@ def _free_post_id(candidate: Candidate, taken: set[int]) -> int:
     if wanted not in taken:
         return wanted
     return next(i for i in range(FIRST_ID + 1) if i not in taken)
-
-
-def _label(candidate: Candidate) -> str:
-    return f"item {candidate.position + 1} ({candidate.title[:80]})"

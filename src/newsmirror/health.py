@@ -76,6 +76,15 @@ def status_text(state: SourceState) -> str:
     return "—"
 
 
+def state_notes(state: SourceState) -> list[str]:
+    """What else a reader should know: a postponement, a recorded move."""
+    notes = [
+        f"next attempt after {display(state.not_before)}" if state.not_before else "",
+        f"moved to {state.moved_to}" if state.moved_to else "",
+    ]
+    return [n for n in notes if n]
+
+
 def display(text: str | None) -> str:
     moment = moment_of(text)
     return "—" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")

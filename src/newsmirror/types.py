@@ -63,6 +63,11 @@ class Candidate:
     body_html: str
     position: int
 
+    @property
+    def label(self) -> str:
+        """How reports name this item: its place in the feed and the start of its title."""
+        return f"item {self.position + 1} ({self.title[:80]})"
+
 
 @dataclass(frozen=True, slots=True)
 class Skipped:

@@ -154,7 +154,7 @@ async def _bodies(source: Source, plan: Plan, fetcher: Fetcher) -> tuple[dict[in
 
 async def _page_body(source: Source, planned: Planned, fetcher: Fetcher) -> str | Skipped:
     assert source.fulltext is not None
-    label = f"item {planned.candidate.position + 1} ({planned.candidate.title[:80]})"
+    label = planned.candidate.label
     try:
         page = await fetcher.get(planned.candidate.link, slug=source.slug)
         return inner_html(page.text(), source.fulltext)

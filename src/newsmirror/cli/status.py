@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from ..config import config_path_for, load_config
-from ..health import Health, display, newest_text, status_text
+from ..health import Health, display, newest_text, state_notes, status_text
 from .common import existing_archive
 from .run import write_table
 
@@ -70,17 +70,8 @@ def _row(h: Health, counts: tuple[int, int]) -> tuple[str, ...]:
         str(counts[1]),
         newest_text(h.newest_ms),
         "stale" if h.stale else "",
-        _notes(h),
+        "; ".join(state_notes(state)),
     )
-
-
-def _notes(h: Health) -> str:
-    state = h.state
-    notes = [
-        f"next attempt after {display(state.not_before)}" if state.not_before else "",
-        f"moved to {state.moved_to}" if state.moved_to else "",
-    ]
-    return "; ".join(n for n in notes if n)
 
 
 def _json(h: Health, counts: tuple[int, int]) -> dict[str, Any]:
