@@ -418,3 +418,13 @@ def test_files_left_uncommitted_by_a_killed_run_are_committed_next_time(runner: 
 
 def test_now_is_the_injected_clock() -> None:
     assert int(NOW.timestamp() * 1000) == NOW_MS
+
+
+def test_a_relative_archive_path_works(runner: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_source(runner, rss(It("甲", "https://example.com/a", JUL20)))
+    monkeypatch.chdir(runner.root)
+    assert main(["run", "--archive", "archive", "--sources", "sources.toml"], clock=runner.clock) == 0
+    assert runner.ids("news") == [1048574]
+    assert runner.commits() == 1
+    assert sorted(p.name for p in runner.root.iterdir()) == ["archive", "sources.toml"]
+    assert not any(p.name.startswith(".git.tmp") for p in runner.archive.iterdir())

@@ -60,7 +60,7 @@ def ensure_repo(root: Path) -> None:
         return
     temp = root / f"{_INIT_MARK}{os.getpid()}"
     try:
-        git(root, "init", "-q", "-b", "main", str(temp))
+        git(root, "init", "-q", "-b", "main", temp.name)  # git runs in root: a name, not a path
         os.rename(temp / ".git", root / ".git")
     except (PublishError, OSError) as e:
         if not (root / ".git").exists():  # else another run made it first: fine
