@@ -41,6 +41,8 @@ class Entry:
     description: str | None
     content: str | None
     categories: tuple[str, ...] = ()
+    media_description: str | None = None
+    """``media:description`` (Media RSS; YouTube-style feeds carry the text only there)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ class Feed:
     format: str
     title: str | None
     entries: tuple[Entry, ...]
+    recovered: str | None = None
+    """The fault a lenient parse survived (the strict parse failed over it); None when strict."""
 
 
 @dataclass(frozen=True, slots=True)

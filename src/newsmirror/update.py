@@ -202,7 +202,7 @@ def _article(planned: Planned, body_html: str) -> Article:
         title=c.title,
         link=c.link,
         guid=c.guid,
-        body=join_lines(neutralize(body_html)),
+        body=neutralize(join_lines(body_html)),
     )
 
 
