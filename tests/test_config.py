@@ -9,6 +9,7 @@ import pytest
 
 from newsmirror.config import BUILTIN_SOURCES, FETCH_KEYS, SOURCE_KEYS, load_config, parse_config
 from newsmirror.exceptions import ConfigError
+from newsmirror.types import Source
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -56,8 +57,15 @@ def test_loads_a_sources_file(tmp_path: Path) -> None:
     )
     config = load_config(path)
     assert config.fetch.timeout == 5.0
-    assert config.sources[0].late_window_hours == 2.0
     assert config.sources[0].body == "description"
+
+
+def test_the_retired_late_window_key_is_accepted_and_ignored(tmp_path: Path) -> None:
+    # archives made by `newsmirror init` before it was retired carry it in newsmirror.toml
+    table = {"name": "甲", "slug": "a", "url": "https://a/", "late_window_hours": 24.0}
+    assert parse_config({"source": [table]}).sources[0] == Source(name="甲", slug="a", url="https://a/")
+    with pytest.raises(ConfigError, match="late_window_hours must be float"):
+        parse_config({"source": [{**table, "late_window_hours": "soon"}]})
 
 
 def test_duplicate_slugs_are_refused() -> None:

@@ -133,12 +133,19 @@ def test_case03_continue_existing(tmp_path: Path) -> None:
     assert_matches_outside_known_bugs(run)
     actual = run.tree()
     before = collect(run.case_dir / "input/archive_before")
-    # KB3: numeric order — 999999 is the newest file; nothing overwritten, nothing re-archived.
+    # KB3: numeric order — 999999 is the newest file; nothing overwritten, no second copy of it.
     assert actual["articles/rfi/999999.md"] == before["articles/rfi/999999.md"]
-    assert "articles/rfi/999998.md" not in actual
+    assert actual["articles/rfi/1000000.md"] == before["articles/rfi/1000000.md"]
+    # The 10-04 item was never archived: it is archived once, under the next free id, whatever its
+    # date (the original wrote it over 999999.md: those bytes are the expected article).
+    late = run.expected()["articles/rfi/999999.md"]
+    assert actual["articles/rfi/999998.md"] == late
+    assert sum(text == late for text in actual.values()) == 1
+    # Listed by date: 999999 (10-28) first, the late 10-04 item, then 1000000 (09-26).
     entries = list_entries(actual["lists/法广.md"])
-    assert [e.rsplit("/", 1)[1] for e in entries] == ["999999.md)", "1000000.md)"]
+    assert [e.rsplit("/", 1)[1] for e in entries] == ["999999.md)", "999998.md)", "1000000.md)"]
     assert entries[0].startswith(f"{month_day(timestamp(before['articles/rfi/999999.md']))} [")
+    assert entries[1].startswith(f"{month_day(timestamp(late))} [")
     assert extra_files(run) == set()
 
 

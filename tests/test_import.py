@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from newsmirror.cli import main
+from newsmirror.render import list_title
 from newsmirror.store import RepoStore
 
 from .conftest import Runner
@@ -283,9 +284,12 @@ def test_state_holds_every_legacy_file_including_a_name_with_a_newline(
     assert {r.link for r in cdt} == {_link((CORPUS / CDT_OLD_FORMAT).read_bytes())}
 
 
-def serve_source(runner: Runner, slug: str, name: str, known: list[str], new: str) -> dict[str, object]:
-    """A source whose feed repeats ``known`` links (dated now, as republished) and adds ``new``."""
-    items = [*(It(f"旧{i}", link, MARCH_2025) for i, link in enumerate(known)), It("新文章", new, MARCH_2025)]
+def serve_source(
+    runner: Runner, slug: str, name: str, known: list[tuple[str, str]], new: str
+) -> dict[str, object]:
+    """A source whose feed repeats ``known`` (title, link) pairs (dated now, as republished) and
+    adds ``new``."""
+    items = [*(It(title, link, MARCH_2025) for title, link in known), It("新文章", new, MARCH_2025)]
     return {"name": name, "slug": slug, "url": runner.feed(slug, rss(*items))}
 
 
@@ -296,7 +300,11 @@ def test_next_run_skips_articles_of_both_eras_and_numbers_below_both(
     archive, placed = runner.archive, plan()
     build_tree(archive, placed)
     import_json(archive, capsys)
-    link = {e.path: _link(_bytes(archive, e)) for e in placed if e.kind in ("current", "legacy")}
+    story = {
+        e.path: (list_title(_bytes(archive, e).decode()), _link(_bytes(archive, e)))
+        for e in placed
+        if e.kind in ("current", "legacy")
+    }
     new = {slug: f"https://example.com/{slug}/new" for slug in ("voa", "nyt", "rfi")}
     known = {
         "voa": [
@@ -313,7 +321,7 @@ def test_next_run_skips_articles_of_both_eras_and_numbers_below_both(
     names = {"voa": "美国之音", "nyt": "纽约时报", "rfi": "法广"}
     runner.sources(
         *(
-            serve_source(runner, slug, names[slug], [link[p] for p in paths], new[slug])
+            serve_source(runner, slug, names[slug], [story[p] for p in paths], new[slug])
             for slug, paths in known.items()
         )
     )

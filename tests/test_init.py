@@ -185,7 +185,6 @@ def test_sources_file_writes_every_set_key_and_explains_them(archive: Path) -> N
         "link": "link",
         "ids": "countdown",
         "refresh": False,
-        "late_window_hours": 24.0,
     }
     header = text[: text.index("\n[fetch]\n")].splitlines()
     assert all(line.startswith("#") for line in header if line)

@@ -128,7 +128,12 @@ class Story:
 STORIES = st.lists(st.booleans(), min_size=1, max_size=12).map(
     lambda guids: tuple(Story(n, f"g{n}" if has else None) for n, has in enumerate(guids))
 )
-DATES = st.one_of(st.none(), st.sampled_from([1_000, 5_000, 5_000, 9_000]), st.integers(0, 200_000_000))
+EPOCH = 1_600_000_000_000  # 2020-09-13: dates around it are believed, 0 and 10^15 are not
+DATES = st.one_of(
+    st.none(),
+    st.sampled_from([EPOCH + 1_000, EPOCH + 5_000, EPOCH + 5_000, EPOCH + 9_000, 0, 10**15]),
+    st.integers(EPOCH - 200_000_000_000, EPOCH + 200_000_000),
+)
 
 
 @st.composite
@@ -153,18 +158,17 @@ def candidates(feed: list[tuple[Story, int, int | None]]) -> list[Candidate]:
     ]
 
 
-@given(scenario=runs(), refresh=st.booleans(), late=st.sampled_from([0.0, 24.0, 1e9]))
+@given(scenario=runs(), refresh=st.booleans())
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_countdown_ids_stay_unique_ordered_and_never_reused(
     scenario: tuple[tuple[Story, ...], list[list[tuple[Story, int, int | None]]]],
     refresh: bool,
-    late: float,
 ) -> None:
     _stories, feeds = scenario
-    source = Source(name="源", slug="s", url=BASE, refresh=refresh, late_window_hours=late)
+    source = Source(name="源", slug="s", url=BASE, refresh=refresh)
     records: dict[int, Record] = {}
     archived: dict[int, int] = {}  # story number → its id
-    now = 100_000_000
+    now = EPOCH
     for feed in feeds:
         now += 3_600_000
         plan = decide(source, SourceIndex(records=dict(records)), candidates(feed), now_ms=now)
@@ -188,6 +192,8 @@ def test_countdown_ids_stay_unique_ordered_and_never_reused(
             c = p.candidate
             records[p.id] = Record(id=p.id, ms=p.ms, title=c.title, link=c.link, guid=c.guid)
     assert len(set(archived.values())) == len(archived)
+    # nothing is skipped for its date: every story any feed carried is archived
+    assert set(archived) == {story.number for feed in feeds for story, _variant, _ms in feed}
 
 
 @given(scenario=runs())
@@ -255,7 +261,7 @@ def entry_pattern(slug: str) -> re.Pattern[str]:
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 def test_list_pages_are_always_well_formed(name: str, slug: str, records: list[Record]) -> None:
-    page = render_list(name, slug, records)
+    page = render_list(name, slug, records, by_date=False)
     header = f"{name}\n------\n\n"
     assert page.startswith(header)
     if not records:

@@ -12,6 +12,7 @@ Optional keys are listed in ``SOURCE_KEYS``; ``[fetch]`` holds ``FETCH_KEYS``.
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from dataclasses import dataclass
@@ -65,14 +66,15 @@ SOURCE_KEYS: Final = (
         "WordPress post number of the guid's `?p=` (as the original did for CDT)",
     ),
     Key("refresh", bool, False, "re-read items already archived and rewrite a file when its content changed"),
-    Key(
-        "late_window_hours",
-        float,
-        24.0,
-        "an unseen item dated up to this many hours before the newest archived one is still new; "
-        "older unseen items are reported as skipped",
-    ),
 )
+
+RETIRED_SOURCE_KEYS: Final = {
+    "late_window_hours": (
+        float,
+        "no longer used: every unseen item is archived, whatever its date (accepted in old sources files)",
+    ),
+}
+"""Keys of earlier versions: still accepted (type-checked) in a sources file, and ignored."""
 
 FETCH_KEYS: Final = (
     Key("concurrency", int, 16, "requests in flight at once"),
@@ -104,6 +106,7 @@ FETCH_KEYS: Final = (
     Key("stale_days", float, 7.0, "a source with no new article for this many days is flagged stale"),
 )
 
+log = logging.getLogger(__name__)
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -199,12 +202,20 @@ def parse_config(data: dict[str, Any], *, origin: str = "sources") -> Config:
 def _source(table: Any, where: str) -> Source:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
-    values = _validated(table, SOURCE_KEYS, where)
+    values = _validated(_without_retired(table, where), SOURCE_KEYS, where)
     for required in ("name", "slug", "url"):
         if values.get(required) is None:
             raise ConfigError(f"{where}: missing required key {required!r}")
     _check_source_values(values, f"{where} ({values['slug']})")
     return Source(**values)
+
+
+def _without_retired(table: dict[str, Any], where: str) -> dict[str, Any]:
+    for name, (kind, doc) in RETIRED_SOURCE_KEYS.items():
+        if name in table:
+            _checked(Key(name, kind, None, doc), table[name], where)
+            log.info("%s: %s is %s", where, name, doc)
+    return {k: v for k, v in table.items() if k not in RETIRED_SOURCE_KEYS}
 
 
 def _validated(table: dict[str, Any], keys: tuple[Key, ...], where: str) -> dict[str, Any]:

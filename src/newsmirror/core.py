@@ -228,7 +228,9 @@ class Archive:
         """
         relative = f"lists/{source.name}.md"
         if not (self.root / relative).exists():
-            self.store.write_page(relative, render_list(source.name, source.slug, index.records.values()))
+            records = index.records.values()
+            page = render_list(source.name, source.slug, records, by_date=source.listed_by_date)
+            self.store.write_page(relative, page)
 
 
 def _status_row(health: Health) -> StatusRow:

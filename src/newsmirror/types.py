@@ -27,7 +27,11 @@ class Source:
     require_category: str | None = None
     ids: IdScheme = "countdown"
     refresh: bool = False
-    late_window_hours: float = 24.0
+
+    @property
+    def listed_by_date(self) -> bool:
+        """List pages by timestamp; post-id sources (CDT) keep the original's id order."""
+        return self.ids == "countdown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,8 @@ class Candidate:
     ms: int | None
     body_html: str
     position: int
+    feed_date: str | None = None
+    """The item's date as the feed wrote it (kept in the index when it is not believed)."""
 
     @property
     def label(self) -> str:
@@ -92,6 +98,9 @@ class Record:
     guid: str | None = None
     path: str | None = None
     """Set for files outside ``articles/<slug>/<id>.md`` (the 2020 era's titled names)."""
+    feed_date: str | None = None
+    """The date the feed gave, when the file's timestamp is not it (a sentinel such as
+    ``0001-01-01``, a date before 1990 or days ahead: the article is dated when first seen)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +145,9 @@ class Plan:
     writes: tuple[Planned, ...]
     known: int
     skipped: tuple[Skipped, ...]
+    collisions: tuple[str, ...] = ()
+    """Items that share a guid or link with an archived (or earlier) article but are a different
+    story: archived as new articles, and reported."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from .decide import decide
 from .exceptions import NewsmirrorError, SourceError
 from .fetch import Fetched, Fetcher
 from .parse import parse_feed
-from .render import list_title, render_article, render_list
+from .render import article_body, list_title, render_article, render_list
 from .schedule import SourceState
 from .store import ArchiveStore
 from .transform.extract import NoMatch, inner_html
@@ -116,9 +116,13 @@ async def _update(source: Source, state: SourceState, ctx: RunContext) -> Outcom
 
 
 async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tuple[str, ...]) -> SourceResult:
-    prepared = prepare(source, parse_feed(fetched.content, slug=source.slug, charset=fetched.charset))
+    feed = parse_feed(fetched.content, slug=source.slug, charset=fetched.charset)
+    if feed.recovered is not None:
+        notes = (*notes, f"recovered: {feed.recovered}")
+    prepared = prepare(source, feed)
     index = ctx.store.load_index(source.slug)
-    plan = decide(source, index, prepared.candidates, now_ms=ctx.now_ms)
+    archived = ArchivedBodies(ctx.store, source.slug)
+    plan = decide(source, index, prepared.candidates, now_ms=ctx.now_ms, bodies=archived)
     bodies, page_skips = await _bodies(source, plan, ctx.fetcher)
     texts = _render(plan, bodies)
     records = {**index.records, **{r.id: r for r in texts.records}}
@@ -128,7 +132,8 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
     # lines would lose their guids.
     ctx.store.save_index(source.slug, after)
     stored = _store(source, ctx.store, texts)
-    ctx.store.write_page(f"lists/{source.name}.md", render_list(source.name, source.slug, records.values()))
+    page = render_list(source.name, source.slug, records.values(), by_date=source.listed_by_date)
+    ctx.store.write_page(f"lists/{source.name}.md", page)
     return SourceResult(
         slug=source.slug,
         name=source.name,
@@ -139,8 +144,28 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         skipped=(*prepared.skipped, *plan.skipped, *page_skips),
         articles=after.size,
         newest_ms=after.newest_ms(),
-        notes=notes,
+        notes=(*notes, *(f"collision: {c}" for c in plan.collisions)),
     )
+
+
+class ArchivedBodies(Mapping[int, str]):
+    """Archived article bodies by id, read from the store only when ``decide`` asks for one."""
+
+    def __init__(self, store: ArchiveStore, slug: str) -> None:
+        self._store = store
+        self._slug = slug
+
+    def __getitem__(self, article_id: int) -> str:
+        text = self._store.read_article(self._slug, article_id)
+        if text is None:
+            raise KeyError(article_id)
+        return article_body(text)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(())  # decide only looks bodies up by id
+
+    def __len__(self) -> int:
+        return 0
 
 
 async def _bodies(source: Source, plan: Plan, fetcher: Fetcher) -> tuple[dict[int, str], list[Skipped]]:
@@ -208,4 +233,7 @@ def _article(planned: Planned, body_html: str) -> Article:
 
 def _record(planned: Planned, text: str) -> Record:
     c = planned.candidate
-    return Record(id=planned.id, ms=planned.ms, title=list_title(text), link=c.link, guid=c.guid)
+    feed_date = c.feed_date if planned.ms != c.ms else None
+    return Record(
+        id=planned.id, ms=planned.ms, title=list_title(text), link=c.link, guid=c.guid, feed_date=feed_date
+    )

@@ -71,11 +71,31 @@ class _ListEntry:
     file: str
 
 
-def render_list(name: str, slug: str, records: Iterable[Record]) -> str:
-    """``lists/<name>.md``: the 300 lowest ids (newest first), numeric order."""
-    newest = sorted(records, key=lambda r: r.id)[:LIST_SIZE]
+def render_list(name: str, slug: str, records: Iterable[Record], *, by_date: bool = True) -> str:
+    """``lists/<name>.md``: the 300 newest articles, newest first.
+
+    ``by_date``: by timestamp, ties (and undated files) in id order — an item archived late
+    takes the next id but is listed where its date puts it.  Otherwise in numeric id order, as
+    the original listed CDT's post-id files (``0.md`` first).
+    """
+    key = _by_date if by_date else _by_id
+    newest = sorted(records, key=key)[:LIST_SIZE]
     entries = [_list_entry(r) for r in newest]
     return _template("list.md.j2").render(name=name, slug=slug, entries=entries)
+
+
+def _by_date(record: Record) -> tuple[bool, int, int]:
+    return (record.ms is None, -(record.ms or 0), record.id)
+
+
+def _by_id(record: Record) -> int:
+    return record.id
+
+
+def article_body(text: str) -> str:
+    """Line 5 of an article file: the body HTML (empty for a file that has none)."""
+    lines = text.split("\n", 4)
+    return lines[4].rstrip("\n") if len(lines) == 5 else ""
 
 
 def _list_entry(record: Record) -> _ListEntry:

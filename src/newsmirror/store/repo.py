@@ -30,7 +30,8 @@ from ..render import list_title
 from ..types import Record, SourceIndex
 
 STATE_DIR = ".newsmirror"
-ARTICLE_NAME = re.compile(r"^(0|[1-9][0-9]{0,8})\.md$")
+# Any id the schemes can give: countdown ids are below 2^20, post ids below 2^60 (decide.post_id).
+ARTICLE_NAME = re.compile(r"^(0|[1-9][0-9]{0,18})\.md$")
 _TIMESTAMP = re.compile(r"<!--(-?\d+)-")  # a pre-1970 date gives a negative ms
 _LINK_LINE = re.compile(r"\]\(([A-Za-z][A-Za-z0-9+.\-]*:[^\n]*)\)[ \t\r]*$", re.M)
 TEMP_MARK = ".tmp-"
@@ -251,6 +252,8 @@ def _record_line(record: Record) -> str:
         fields["guid"] = record.guid
     if record.path is not None:
         fields["path"] = record.path
+    if record.feed_date is not None:
+        fields["feed_date"] = record.feed_date
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
@@ -268,6 +271,7 @@ def _parse_record_lines(text: str, path: Path) -> Iterator[tuple[int, Record]]:
                 link=fields["link"],
                 guid=fields.get("guid"),
                 path=fields.get("path"),
+                feed_date=fields.get("feed_date"),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise StorageError(f"{path}:{number}: bad index line: {e}") from e
