@@ -103,6 +103,13 @@ FETCH_KEYS: Final = (
         "how often the archive runs; a postponement (Retry-After, "
         "max-age) ending before the next run is not recorded",
     ),
+    Key(
+        "max_postpone_hours",
+        float,
+        24.0,
+        "longest a source is postponed (Retry-After, max-age, Expires, backoff); a postponement "
+        "saved further ahead (a clock that ran ahead) is ignored",
+    ),
     Key("stale_days", float, 7.0, "a source with no new article for this many days is flagged stale"),
 )
 
@@ -121,6 +128,7 @@ class FetchSettings:
     retry_delay: float = 1.0
     redirect_runs: int = 3
     run_interval_minutes: int = 60
+    max_postpone_hours: float = 24.0
     stale_days: float = 7.0
 
 

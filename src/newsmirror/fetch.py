@@ -162,18 +162,18 @@ class Fetcher:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, url: str, slug: str, validators: Validators) -> Fetched:
-        async with self._slots, self._host_slot(url):
+        async with self._slots, self._host_slot(url, slug):
             try:
                 async with asyncio.timeout(self.settings.timeout):
                     return await self._follow(url, slug, validators)
             except TimeoutError as e:
                 message = f"no complete answer within {self.settings.timeout:g} s"
                 raise FetchError(slug, url, message, code="timeout") from e
-            except httpx.HTTPError as e:
+            except (httpx.HTTPError, httpx.InvalidURL) as e:  # InvalidURL is not an HTTPError
                 raise _translate(e, slug, url) from e
 
-    def _host_slot(self, url: str) -> asyncio.Semaphore:
-        host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
+    def _host_slot(self, url: str, slug: str) -> asyncio.Semaphore:
+        host = _host(url, slug) if url.startswith(("http://", "https://")) else ""
         if host not in self._hosts:
             self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
         return self._hosts[host]
@@ -362,14 +362,23 @@ def _transient(error: FetchError) -> bool:
     return error.code in TRANSIENT_CODES and error.retry_at is None
 
 
+YEAR_S = 365 * 86_400
+
+
 def retry_at(value: str | None, now: datetime) -> datetime | None:
     """``Retry-After`` as a moment: delay-seconds or an HTTP date."""
     if value is None:
         return None
     value = value.strip()
     if value.isdigit():
-        return now + timedelta(seconds=int(value))
+        return _after(now, int(value) if len(value) <= 12 else YEAR_S)
     return _http_date(value)
+
+
+def _after(now: datetime, seconds: int) -> datetime:
+    """``now`` plus a delay a server gave, however absurd (``max-age=10^30``): at most a year
+    (the schedule caps postponements much lower; this only keeps the arithmetic in range)."""
+    return now + timedelta(seconds=min(max(seconds, 0), YEAR_S))
 
 
 def fresh_until(headers: httpx.Headers, now: datetime) -> datetime | None:
@@ -379,13 +388,16 @@ def fresh_until(headers: httpx.Headers, now: datetime) -> datetime | None:
         return None
     for directive in directives:
         name, _, value = directive.partition("=")
-        if name == "max-age" and value.strip().isdigit():
-            return now + timedelta(seconds=int(value))
+        value = value.strip()
+        if name == "max-age" and value.isdigit():
+            return _after(now, int(value) if len(value) <= 12 else YEAR_S)
     expires = _http_date(headers.get("expires"))
     served = _http_date(headers.get("date"))
     if expires is None:
         return None
-    return now + (expires - served) if served is not None else expires
+    if served is None:
+        return expires
+    return _after(now, int((expires - served).total_seconds()))
 
 
 def _http_date(value: str | None) -> datetime | None:
@@ -398,7 +410,18 @@ def _http_date(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _translate(error: httpx.HTTPError, slug: str, url: str) -> FetchError:
+def _host(url: str, slug: str) -> str:
+    try:
+        return httpx.URL(url).host
+    except httpx.InvalidURL as e:  # a link over 64 KiB, a bad port …
+        raise FetchError(slug, _shortened(url), f"bad URL: {e}", code="bad_url") from e
+
+
+def _shortened(url: str) -> str:
+    return url if len(url) <= 300 else f"{url[:300]}… ({len(url)} characters)"
+
+
+def _translate(error: httpx.HTTPError | httpx.InvalidURL, slug: str, url: str) -> FetchError:
     """One place that maps transport errors to stable codes."""
     if isinstance(error, httpx.TimeoutException):
         return FetchError(slug, url, f"timed out ({type(error).__name__})", code="timeout")
@@ -407,7 +430,7 @@ def _translate(error: httpx.HTTPError, slug: str, url: str) -> FetchError:
     if isinstance(error, httpx.ConnectError):
         return FetchError(slug, url, f"cannot connect: {error}", code="connect_error")
     if isinstance(error, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return FetchError(slug, url, f"bad URL: {error}", code="bad_url")
+        return FetchError(slug, _shortened(url), f"bad URL: {error}", code="bad_url")
     return FetchError(slug, url, f"{type(error).__name__}: {_detail(error)}", code="network_error")
 
 

@@ -84,15 +84,26 @@ def validators(state: SourceState) -> Validators:
     return Validators(state.etag, state.last_modified)
 
 
-def reason_to_skip(source: Source, state: SourceState, now: datetime) -> str | None:
+def reason_to_skip(
+    source: Source, state: SourceState, now: datetime, settings: FetchSettings
+) -> str | None:
     """Why this source is not fetched in this run, or None (a new URL in the sources file
-    lifts a 410's disabling)."""
+    lifts a 410's disabling).
+
+    A postponement further ahead than any this version records (``max_postpone_hours``) was
+    written by a clock that ran ahead, or by an older version: it is not honoured, so the
+    source recovers as soon as the clock is right again.
+    """
     if state.result == "disabled" and state.disabled_url in (None, fetch_url(source, state)):
         return f"disabled: {state.message} (re-enable with `newsmirror enable`)"
     until = moment_of(state.not_before)
-    if until is not None and until > now:
+    if until is not None and now < until <= now + _longest_postponement(settings):
         return f"postponed until {state.not_before}"
     return None
+
+
+def _longest_postponement(settings: FetchSettings) -> timedelta:
+    return timedelta(hours=settings.max_postpone_hours)
 
 
 def after_success(
@@ -159,16 +170,17 @@ def after_failure(
 
 
 def _postpone(until: datetime | None, now: datetime, settings: FetchSettings) -> str | None:
-    """Record a postponement only when it reaches past the next run (else it changes nothing)."""
+    """Record a postponement only when it reaches past the next run (else it changes nothing),
+    and never further than ``max_postpone_hours`` (``Expires: 31 Dec 9999``, a year's max-age)."""
     if until is None or until <= now + timedelta(minutes=settings.run_interval_minutes):
         return None
-    return stamp(until)
+    return stamp(min(until, now + _longest_postponement(settings)))
 
 
 def _backoff(failures: int, now: datetime, settings: FetchSettings) -> str | None:
     if failures <= BACKOFF_AFTER:
         return None
-    hours = min(2 ** (failures - BACKOFF_AFTER), BACKOFF_CAP_HOURS)
+    hours = min(2 ** min(failures - BACKOFF_AFTER, 16), BACKOFF_CAP_HOURS, settings.max_postpone_hours)
     # a little early, so that a run that starts late by a few minutes still tries
     slack = timedelta(minutes=settings.run_interval_minutes / 10)
     return stamp(now + timedelta(hours=hours) - slack)

@@ -74,7 +74,7 @@ async def update_source(source: Source, state: SourceState, ctx: RunContext) -> 
 
 
 async def _guarded(source: Source, state: SourceState, ctx: RunContext) -> Outcome:
-    skip = schedule.reason_to_skip(source, state, ctx.now)
+    skip = schedule.reason_to_skip(source, state, ctx.now, ctx.settings)
     if skip is not None:
         outcome = "disabled" if state.result == "disabled" else "postponed"
         return Outcome(SourceResult(source.slug, source.name, ok=True, outcome=outcome, notes=(skip,)), state)
