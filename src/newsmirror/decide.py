@@ -92,17 +92,20 @@ class _Match:
 def _look_up(
     candidate: Candidate, identity: _Identity, bodies: Mapping[int, str], *, archived: bool
 ) -> _Match:
+    """The archived story ``candidate`` is, if any.  Bodies decide when both are there: a title
+    can change while the story stays (a correction), and titles alike can head two stories
+    (``Live: … updates``); without bodies, titles decide."""
     matches = identity.matches(candidate)
-    for story in matches:  # the cheap tests first: most matches have the very same title
+    for story in matches:  # the cheap test first: most matches have the very same title
         if story.title == candidate.title:
-            return _Match(story, None)
-    for story in matches:
-        if same_title(story.title, candidate.title):
             return _Match(story, None)
     # A link shared by thousands of articles (a live blog's home page) must not read them all.
     for story in matches[:MAX_BODY_CHECKS]:
         body = bodies.get(story.id) if archived else story.body
-        if body is not None and same_body(body, candidate.body_html):
+        if body and candidate.body_html:
+            if same_body(body, candidate.body_html):
+                return _Match(story, None)
+        elif same_title(story.title, candidate.title):
             return _Match(story, None)
     return _Match(None, matches[0] if matches else None)
 

@@ -53,7 +53,7 @@ _URLISH = re.compile(r"^https?://", re.IGNORECASE)
 # A CJK character, or a run of letters/digits of another script (a word).
 _TOKENS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]|[^\W_]+")
 _CJK_START = "\u3400"
-TITLE_SIMILAR: Final = 0.5
+TITLE_SIMILAR: Final = 0.6
 """Dice similarity of title tokens at or above which two titles are the same story."""
 BODY_SIMILAR: Final = 0.5
 BODY_CONTAINED: Final = 0.8
