@@ -20,6 +20,25 @@ settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# No automatic `git gc` or `git maintenance` in the tests' repositories: `git commit` past
+# gc.auto's 6,700 loose objects (the 10,000-item test, a big import) starts a detached gc that
+# outlives the command and races whatever the test does next (a scan of .git/objects, a copy,
+# tmp_path's removal). Given the way `git -c` is, in every git command the tests start directly
+# or through newsmirror, without touching any configuration file.
+GIT_TEST_CONFIG = {"gc.auto": "0", "gc.autoDetach": "false", "maintenance.auto": "false"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_background_git_gc() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        count = int(os.environ.get("GIT_CONFIG_COUNT") or 0)
+        for number, (key, value) in enumerate(GIT_TEST_CONFIG.items(), start=count):
+            patch.setenv(f"GIT_CONFIG_KEY_{number}", key)
+            patch.setenv(f"GIT_CONFIG_VALUE_{number}", value)
+        patch.setenv("GIT_CONFIG_COUNT", str(count + len(GIT_TEST_CONFIG)))
+        yield
+
+
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
 

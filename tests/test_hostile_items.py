@@ -10,6 +10,7 @@ article is rendered, and the run exits 0 with the unarchivable items skipped wit
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from html.parser import HTMLParser
@@ -45,12 +46,17 @@ def skip_reasons(report: dict[str, object]) -> list[str]:
 
 
 def archive_files(archive: Path) -> list[str]:
-    """Every file of the working tree (outside .git), as POSIX paths relative to it."""
-    return sorted(
-        p.relative_to(archive).as_posix()
-        for p in archive.rglob("*")
-        if p.is_file() and ".git" not in p.relative_to(archive).parts[:1]
-    )
+    """Every file of the working tree (outside .git), as POSIX paths relative to it.
+
+    The walk never enters .git: git may still be writing there (and tens of thousands of loose
+    objects are not worth listing).
+    """
+    found = []
+    for folder, dirs, names in os.walk(archive):
+        if Path(folder) == archive:
+            dirs[:] = [d for d in dirs if d != ".git"]
+        found += [(Path(folder) / n).relative_to(archive).as_posix() for n in names]
+    return sorted(found)
 
 
 def assert_contained(runner: Runner, slug: str, name: str) -> list[int]:
