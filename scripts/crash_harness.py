@@ -10,11 +10,26 @@
    that the runs under test continue an archive (known items, ids below existing ones, index).
 3. *Reference*: one uninterrupted ``newsmirror run --now …`` on a copy of the starting archive.
 4. ``--kills`` times: a fresh copy of the starting archive, a run in its own process group,
-   killed with SIGKILL (the whole group, git included, as a CI timeout or the OOM killer would)
-   either after a random delay drawn over the reference run's duration (plus very early and
-   very late ones) or the moment an event is seen on disk (an article file appears, the last
-   article of a source, a list page, ``status.json``, ``README.md``, ``.git/index.lock``, the
-   branch moving). Then the same run again, to completion, and checks:
+   killed with SIGKILL (the whole group, git included, as a CI timeout or the OOM killer would).
+   The first kills, and a share of the later ones, are aimed at *stage markers*: the run freezes
+   itself (SIGSTOP to its process group) at a point of its own progress and is killed there, so
+   that every stage is hit by construction, however slow or busy the machine is:
+
+   * in newsmirror's process, an audit hook (``sys.addaudithook``, installed by the harness's
+     child bootstrap) stops the run at the first file, socket or subprocess operation after a
+     condition holds: the first connection; a source's index rewritten; k of its new articles,
+     or all of them, on disk; ``status.json`` rewritten; ``git add`` or ``git diff`` about to
+     start; the branch moved;
+   * inside git, hooks (``core.hooksPath``, given to that run alone) stop it in ``git add``
+     (``post-index-change``: the index written, add not yet exited) and in ``git commit``
+     (``prepare-commit-msg``: before the commit object; ``reference-transaction prepared``: the
+     branch's lock taken, not yet moved; ``post-commit``).
+
+   The other kills come after a random delay drawn over the reference run's duration (plus very
+   early and very late ones) or the moment the harness sees an event on disk (an article file
+   appears, the last article of a source, a list page, ``status.json``, ``README.md``,
+   ``.git/index.lock``, the branch moving), plus 0–2 ms at random. Then the same run again, to
+   completion, and checks:
 
    * the rerun exits 0; ``git ls-tree -r HEAD`` equals the reference's (paths and blob ids) and
      the branch has as many commits;
@@ -28,14 +43,16 @@
 
 Where each kill landed is classified from what the process was running (its git child, read
 from /proc just before the kill) and what it had written (compared with the starting archive
-and the reference): the per-stage counts show that every stage was hit. Prints the figures;
-exits 1 on any mismatch, 0 otherwise.
+and the reference): the per-stage counts show that every stage was hit, and a marker kill that
+landed in another stage than the one it aims at is listed (the markers or the classification no
+longer match what a run does). Prints the figures; exits 1 on any mismatch, 0 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import re
@@ -59,7 +76,40 @@ from xml.sax.saxutils import escape
 
 START_NOW = "2024-06-01T06:00:00Z"
 RUN_NOW = "2024-06-01T12:00:00Z"
-RUN_CHILD = "from newsmirror.cli import entry; entry()"
+# The run under test: newsmirror's CLI, behind a bootstrap that arms a stage marker (see
+# stop_at_marker) when the harness asks for one; the reference run and the reruns have none.
+STOP_ENV = "CRASH_HARNESS_STOP"
+GIT_STOP_ENV = "CRASH_HARNESS_GIT_STOP"
+RUN_CHILD = f"""import os, sys
+if os.environ.get({STOP_ENV!r}):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("crash_harness", {str(Path(__file__).resolve())!r})
+    harness = importlib.util.module_from_spec(spec)
+    sys.modules["crash_harness"] = harness
+    spec.loader.exec_module(harness)
+    harness.stop_at_marker(os.environ.pop({STOP_ENV!r}))
+from newsmirror.cli import entry
+entry()
+"""
+# The git hooks of a kill aimed inside git: the one named in CRASH_HARNESS_GIT_STOP ("<hook>
+# <its first argument>" or "<hook> <the git subcommand running it>") freezes the run's process
+# group, the others do nothing (and change nothing: no message edited, every hook exits 0).
+GIT_HOOK = """#!/bin/sh
+# crash harness stage marker (see scripts/crash_harness.py)
+want=$CRASH_HARNESS_GIT_STOP
+hook=${0##*/}
+case $want in
+"$hook $1") kill -STOP 0 ;;
+"$hook "*) tr '\\0' '\\n' <"/proc/$PPID/cmdline" | grep -qx -- "${want#"$hook "}" && kill -STOP 0 ;;
+esac
+exit 0
+"""
+GIT_HOOKS = ("post-index-change", "prepare-commit-msg", "reference-transaction", "post-commit")
+# What newsmirror's process does to files, sockets and children: a marker fires at one of these.
+IO_EVENTS = frozenset(
+    {"open", "os.link", "os.rename", "os.remove", "os.mkdir", "os.rmdir", "os.listdir", "os.scandir",
+     "os.truncate", "os.utime", "os.chmod", "shutil.rmtree", "subprocess.Popen", "socket.connect"}
+)  # fmt: skip
 SERVE_FLAG = "--serve-feeds"
 RUN_TIMEOUT_S = 300.0
 HANZI = (
@@ -84,11 +134,9 @@ STAGES = (
     "git (other, or between commands)",
     "after the commit",
 )
-# Stages a full count must hit; the others are windows of a few milliseconds, or depend on the
-# order in which the feeds arrive.
-REQUIRED_STAGES = tuple(
-    s for s in STAGES if s not in ("git diff", "git (other, or between commands)", "between sources")
-)
+# Stages a full count must hit: all but the milliseconds inside `git diff --cached`, which no
+# stage marker can stop in (a kill there is the same as one just before or after it).
+REQUIRED_STAGES = tuple(s for s in STAGES if s != "git diff")
 
 
 # -- feeds ------------------------------------------------------------------------------------
@@ -304,6 +352,90 @@ def git_subcommand(args: Sequence[str]) -> str:
     return "?"
 
 
+# -- stage markers ----------------------------------------------------------------------------
+
+Condition = Callable[[str, tuple[Any, ...]], bool]
+
+
+def stop_at_marker(text: str) -> None:
+    """In the run under test: freeze its process group at the marker ``text`` (JSON) describes.
+
+    An audit hook looks at every file, socket and subprocess operation of newsmirror's process
+    and, at the first one after the marker's condition holds (before that operation happens),
+    sends SIGSTOP to the process group; the harness, waiting for the stop, kills the group. The
+    hook only reads: ``stat`` calls, no audit events of their own.
+    """
+    condition = marker_condition(json.loads(text))
+    guard = threading.Lock()
+    fired = False
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        nonlocal fired
+        if fired or event not in IO_EVENTS or not guard.acquire(blocking=False):
+            return
+        try:
+            if not fired and condition(event, args):
+                fired = True
+                os.killpg(0, signal.SIGSTOP)
+        finally:
+            guard.release()
+
+    sys.addaudithook(hook)
+
+
+def marker_condition(spec: dict[str, Any]) -> Condition:
+    kind = spec["kind"]
+    if kind == "connect":  # the first feed request: still fetching
+        return lambda event, _args: event == "socket.connect"
+    if kind == "git":  # a git command about to be started
+        command = spec["command"]
+        return lambda event, args: (
+            event == "subprocess.Popen"
+            and isinstance(args[1], list | tuple)
+            and bool(args[1])
+            and str(args[1][0]).endswith("git")
+            and git_subcommand([str(a) for a in args[1][1:]]) == command
+        )
+    if kind == "changed":  # at least ``count`` of these files rewritten (atomically: new inodes)
+        paths, count = [Path(p) for p in spec["paths"]], spec["count"]
+        before = [fingerprint(p) for p in paths]
+        return lambda _event, _args: (
+            sum(1 for p, b in zip(paths, before, strict=True) if fingerprint(p) != b) >= count
+        )
+    if kind == "written":  # at least ``count`` of these files on disk
+        paths, count = [Path(p) for p in spec["paths"]], spec["count"]
+        return lambda _event, _args: sum(1 for p in paths if p.exists()) >= count
+    raise ValueError(f"unknown marker {spec!r}")
+
+
+def write_git_hooks(folder: Path) -> Path:
+    """The hooks directory of kills aimed inside git; somewhere hooks can run (not noexec)."""
+    for base in (folder, Path(tempfile.gettempdir())):
+        hooks = Path(tempfile.mkdtemp(prefix="crash-hooks-", dir=base))
+        for name in GIT_HOOKS:
+            (hooks / name).write_text(GIT_HOOK, encoding="utf-8")
+            (hooks / name).chmod(0o755)
+        try:
+            probe = subprocess.run([hooks / GIT_HOOKS[0]], capture_output=True, check=False, timeout=30)
+        except OSError:
+            probe = None
+        if probe is not None and probe.returncode == 0:
+            return hooks
+        shutil.rmtree(hooks)
+    raise RuntimeError("no directory where the git hooks of the stage markers can run")
+
+
+def with_git_config(env: dict[str, str], key: str, value: str) -> dict[str, str]:
+    """``env`` plus one ``git -c key=value`` for every git command (GIT_CONFIG_COUNT, git ≥ 2.31)."""
+    count = int(env.get("GIT_CONFIG_COUNT") or 0)
+    return {
+        **env,
+        "GIT_CONFIG_COUNT": str(count + 1),
+        f"GIT_CONFIG_KEY_{count}": key,
+        f"GIT_CONFIG_VALUE_{count}": value,
+    }
+
+
 @dataclass(frozen=True)
 class Expected:
     """What the starting archive and the reference run hold: for classifying and comparing."""
@@ -469,24 +601,106 @@ Trigger = Callable[[], bool]
 
 @dataclass(frozen=True)
 class Plan:
-    """When to kill: ``delay`` seconds after ``trigger`` fires (or after the start, without one)."""
+    """When to kill: ``delay`` seconds after ``trigger`` fires (or after the start, without one).
+
+    A marker plan (``aim`` set) has the run stop itself at a stage marker instead: ``marker``
+    for newsmirror's process (see stop_at_marker), ``git_stop`` for a git hook (see GIT_HOOK).
+    """
 
     label: str
     delay: float
     trigger: Trigger | None = None
+    aim: str | None = None
+    marker: dict[str, Any] | None = None
+    git_stop: str | None = None
+
+    def env(self, hooks: Path) -> dict[str, str] | None:
+        if self.aim is None:
+            return None
+        env = dict(os.environ)
+        if self.marker is not None:
+            env[STOP_ENV] = json.dumps(self.marker)
+        if self.git_stop is not None:
+            env[GIT_STOP_ENV] = self.git_stop
+            env = with_git_config(env, "core.hooksPath", str(hooks))
+        return env
 
 
 def plan_kill(rng: random.Random, number: int, root: Path, expected: Expected) -> Plan:
-    """Half timed over the reference's duration (a fifth of those very early or late), half on events."""
-    duration = expected.duration
+    """One kill per stage marker first (every stage by construction), then a mix.
+
+    Of the rest, in every ten: 3 at stage markers, 1 very early, 1 very late, 2 timed over the
+    reference's duration, 3 on events the harness sees on disk.
+    """
+    if number < MARKERS:
+        return _marker_plan(rng, number, root, expected)
+    number -= MARKERS
     kind = number % 10
-    if kind == 0:
+    if kind < 3:
+        return _marker_plan(rng, number // 10 * 3 + kind, root, expected)
+    if kind == 3:
         return Plan("very early", rng.uniform(0.0, 0.15))
-    if kind == 1:
-        return Plan("very late", rng.uniform(0.85 * duration, 1.05 * duration))
-    if kind < 5:
-        return Plan("timed", rng.uniform(0.0, duration))
-    return _event_plan(rng, number // 10 * 5 + kind - 5, root, expected)
+    if kind == 4:
+        return Plan("very late", rng.uniform(0.85 * expected.duration, 1.05 * expected.duration))
+    if kind < 7:
+        return Plan("timed", rng.uniform(0.0, expected.duration))
+    return _event_plan(rng, number // 10 * 3 + kind - 7, root, expected)
+
+
+def _marker_plan(rng: random.Random, number: int, root: Path, expected: Expected) -> Plan:
+    """The ``number``-th marker kill (round robin over the markers), on a random source."""
+    slug = rng.choice([s for s, paths in expected.new_articles.items() if len(paths) > 1])
+    some = rng.randint(1, len(expected.new_articles[slug]) - 1)
+    markers = _markers(root, expected, slug, some, rng.randint(1, len(expected.list_paths) - 1))
+    assert len(markers) == MARKERS
+    aim, label, marker, git_stop = markers[number % MARKERS]
+    return Plan(f"at {label}", 0.0, aim=aim, marker=marker, git_stop=git_stop)
+
+
+Marker = tuple[str, str, dict[str, Any] | None, str | None]  # aim, label, marker, git hook
+REF_PREPARED = "reference-transaction prepared"
+MARKERS = 13
+
+
+def _markers(root: Path, expected: Expected, slug: str, some: int, sources: int) -> list[Marker]:
+    """The stage markers, in the order a run passes them; one for each required stage first.
+
+    ``slug``: the source of the per-source markers; ``some``: how many of its new articles the
+    writing-articles marker waits for; ``sources``: how many sources are done between sources.
+    """
+    articles = [str(root / p) for p in expected.new_articles[slug]]
+    lists = [str(root / p) for p in expected.list_paths.values()]
+    index = str(root / f".newsmirror/index/{slug}.jsonl")
+    status = str(root / ".newsmirror/status.json")
+    branch = str(root / ".git/refs/heads/main")
+    return [
+        ("startup, fetch, parse", "the first connection", {"kind": "connect"}, None),
+        ("index written, no article yet", "a source's index rewritten", _changed([index]), None),
+        ("writing articles", "some of a source's new articles written", _written(articles, some), None),
+        ("between articles and list", "all of a source's new articles", _written(articles), None),
+        ("between sources", "some sources' lists rewritten", _changed(lists, sources), None),
+        ("status and pages", "status.json rewritten", _changed([status]), None),
+        ("pages written, git not started", "git add about to start", _git("add"), None),
+        ("git add", "git add, index written (post-index-change)", None, "post-index-change add"),
+        ("git (other, or between commands)", "git diff about to start", _git("diff"), None),
+        ("git commit", "git commit, no commit yet (prepare-commit-msg)", None, "prepare-commit-msg commit"),
+        ("after the commit", "the branch moved", _changed([branch]), None),
+        # more points inside required stages
+        ("git commit", "git commit, ref locked (reference-transaction)", None, REF_PREPARED),
+        ("after the commit", "git commit, in post-commit", None, "post-commit commit"),
+    ]
+
+
+def _changed(paths: list[str], count: int = 1) -> dict[str, Any]:
+    return {"kind": "changed", "paths": paths, "count": count}
+
+
+def _written(paths: list[str], count: int | None = None) -> dict[str, Any]:
+    return {"kind": "written", "paths": paths, "count": len(paths) if count is None else count}
+
+
+def _git(command: str) -> dict[str, Any]:
+    return {"kind": "git", "command": command}
 
 
 def _event_plan(rng: random.Random, number: int, root: Path, expected: Expected) -> Plan:
@@ -535,22 +749,28 @@ class KillOutcome:
     plan: str
     stage: str
     after_s: float
+    aim: str | None = None
     check: Check | None = None
     temp_left: bool = False
     lock_left: bool = False
 
 
-def kill_once(root: Path, sources: Path, plan: Plan, expected: Expected) -> KillOutcome:
+def kill_once(root: Path, sources: Path, plan: Plan, expected: Expected, hooks: Path) -> KillOutcome:
     """Start a run, kill its process group at the planned moment, classify, rerun, check."""
     process = subprocess.Popen(
         run_command(root, sources, RUN_NOW),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env=plan.env(hooks),
     )
     start = time.perf_counter()
     deadline = start + RUN_TIMEOUT_S
-    if plan.trigger is not None:
+    if plan.aim is not None:
+        # The run stops itself at the marker: no race, however slow the machine.
+        while process.poll() is None and not stopped(process.pid) and time.perf_counter() < deadline:
+            time.sleep(0.001)
+    elif plan.trigger is not None:
         while process.poll() is None and not plan.trigger() and time.perf_counter() < deadline:
             pass
     fire = time.perf_counter() + plan.delay
@@ -567,12 +787,21 @@ def kill_once(root: Path, sources: Path, plan: Plan, expected: Expected) -> Kill
     process.wait()
     after = time.perf_counter() - start
     stage = classify(root, expected, running) if killed else "run finished before the kill"
-    outcome = KillOutcome(plan.label, stage, after)
+    outcome = KillOutcome(plan.label, stage, after, aim=plan.aim)
     outcome.temp_left = any(".tmp-" in p.name for p in root.rglob("*") if ".git" not in p.parts)
     outcome.lock_left = (root / ".git/index.lock").exists()
     code, err = run_to_end(root, sources)
     outcome.check = check(root, expected, code, err)
     return outcome
+
+
+def stopped(pid: int) -> bool:
+    """Whether the process is stopped (SIGSTOP): the state after the command in /proc/PID/stat."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].startswith("T")
 
 
 # -- the whole harness ------------------------------------------------------------------------
@@ -586,6 +815,7 @@ class Report:
     finished_early: int = 0
     reruns: int = 0
     mismatches: list[str] = field(default_factory=list)
+    off_target: list[str] = field(default_factory=list)  # marker kills landed elsewhere
     fsck_clean: int = 0
     dangling_runs: int = 0
     dangling_objects: int = 0
@@ -660,7 +890,11 @@ def _run_in(folder: Path, options: Options, began: float) -> Report:
         reference_check = check(reference, expected, 0, "")
         if reference_check.problems:
             raise RuntimeError(f"the reference run itself fails the checks: {reference_check.problems}")
-        _kill_loop(folder / "work", sources, expected, options, report)
+        hooks = write_git_hooks(folder)
+        try:
+            _kill_loop(folder / "work", sources, expected, options, report, hooks)
+        finally:
+            shutil.rmtree(hooks, ignore_errors=True)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -675,7 +909,9 @@ def _starting_archive(root: Path, sources: Path) -> Path:
     return root
 
 
-def _kill_loop(work: Path, sources: Path, expected: Expected, options: Options, report: Report) -> None:
+def _kill_loop(
+    work: Path, sources: Path, expected: Expected, options: Options, report: Report, hooks: Path
+) -> None:
     rng = random.Random(options.seed)
     attempt = 0
     while report.kills < options.kills and attempt < options.kills * 3:
@@ -684,12 +920,12 @@ def _kill_loop(work: Path, sources: Path, expected: Expected, options: Options, 
         shutil.copytree(expected.start, work, symlinks=True)
         plan = plan_kill(rng, attempt, work, expected)
         attempt += 1
-        outcome = kill_once(work, sources, plan, expected)
+        outcome = kill_once(work, sources, plan, expected, hooks)
         _tally(report, outcome, attempt)
         if options.progress is not None:
             problems = "; ".join(outcome.check.problems) if outcome.check else ""
             options.progress(
-                f"{attempt:4d} {outcome.after_s * 1000:7.1f} ms  {outcome.plan:34s} {outcome.stage:32s}"
+                f"{attempt:4d} {outcome.after_s * 1000:7.1f} ms  {outcome.plan:50s} {outcome.stage:32s}"
                 + (f"  MISMATCH {problems}" if problems else "")
             )
 
@@ -714,6 +950,8 @@ def _tally(report: Report, outcome: KillOutcome, attempt: int) -> None:
     report.duplicated += result.duplicated
     report.messages_differ += result.message_differs
     where = f"attempt {attempt} ({outcome.plan}, {outcome.stage})"
+    if outcome.aim is not None and outcome.stage != outcome.aim:
+        report.off_target.append(f"{where}: aimed at {outcome.aim!r}")
     report.mismatches += [f"{where}: {p}" for p in result.problems]
 
 
@@ -740,6 +978,8 @@ def format_report(report: Report, options: Options) -> str:
         f"commit message differs from the reference (fewer 'new' after a partial run): "
         f"{report.messages_differ}",
         f"stages never hit: {', '.join(report.missing_stages) or 'none'}",
+        f"marker kills that landed in another stage than their own: {len(report.off_target) or 'none'}",
+        *(f"  {line}" for line in report.off_target[:20]),
         f"time: {report.seconds:.1f} s",
         "",
         *report.mismatches[:50],
