@@ -77,10 +77,11 @@ def status_text(state: SourceState) -> str:
 
 
 def state_notes(state: SourceState) -> list[str]:
-    """What else a reader should know: a postponement, a recorded move."""
+    """What else a reader should know: a postponement, a recorded move, a recovered feed."""
     notes = [
         f"next attempt after {display(state.not_before)}" if state.not_before else "",
         f"moved to {state.moved_to}" if state.moved_to else "",
+        f"recovered: {state.recovered}" if state.recovered else "",
     ]
     return [n for n in notes if n]
 

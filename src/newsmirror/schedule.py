@@ -47,6 +47,8 @@ class SourceState:
     redirect_to: str | None = None
     redirect_seen: int = 0
     disabled_url: str | None = None
+    recovered: str | None = None
+    """The fault of the last feed read, when a lenient parse recovered its items."""
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, 0)}
@@ -162,6 +164,7 @@ def after_failure(
         message=error.message,
         since=state.since if same else stamp(now),
         failures=failures,
+        recovered=None,
     )
     if error.code == "http_410":
         return replace(failed, result="disabled", message=f"410 Gone since {stamp(now)}", disabled_url=url)

@@ -181,6 +181,8 @@ class SourceResult:
     """``updated`` (fetched and archived), ``not_modified`` (304), ``postponed``, ``disabled``
     or ``failed``."""
     notes: tuple[str, ...] = ()
+    recovered: str | None = None
+    """The fault the feed had, when a lenient parse recovered its items (also in ``notes``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from . import schedule
@@ -112,7 +112,8 @@ async def _update(source: Source, state: SourceState, ctx: RunContext) -> Outcom
     if fetched.not_modified:
         result = SourceResult(source.slug, source.name, ok=True, outcome="not_modified", notes=notes)
         return Outcome(result, after)
-    return Outcome(await _archive(source, fetched, ctx, notes), after)
+    result = await _archive(source, fetched, ctx, notes)
+    return Outcome(result, replace(after, recovered=result.recovered))
 
 
 async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tuple[str, ...]) -> SourceResult:
@@ -145,6 +146,7 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         articles=after.size,
         newest_ms=after.newest_ms(),
         notes=(*notes, *(f"collision: {c}" for c in plan.collisions)),
+        recovered=feed.recovered,
     )
 
 

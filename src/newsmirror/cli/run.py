@@ -150,6 +150,8 @@ _OUTCOMES = {
 
 def _row(s: SourceResult) -> tuple[str, ...]:
     outcome = _OUTCOMES.get(s.outcome, "ok") if s.ok else f"FAILED {s.error_code}: {s.error}"
+    if s.ok and s.recovered is not None:
+        outcome += " (recovered)"
     return (
         f"{s.name} ({s.slug})",
         str(len(s.new)),
