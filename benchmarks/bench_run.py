@@ -39,7 +39,12 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
+
+from newsmirror.transform.active import has_active_content
+from newsmirror.transform.sanitize import neutralize
+from newsmirror.transform.text import join_lines
 
 BENCH_DIR = Path(__file__).resolve().parent
 FLOOR_SCRIPT = BENCH_DIR / "floor.py"
@@ -49,6 +54,7 @@ TARGET_RATIO = 0.5
 TARGET_FIRST_WALL_S = 30.0
 TARGET_PEAK_RSS_MB = 300.0
 TARGET_RERUN_WALL_S = 3.0
+TARGET_SANITIZE_SHARE = 0.05  # of the first run's Python CPU
 
 RUSAGE_ENV = "NEWSMIRROR_BENCH_RUSAGE"
 # No automatic gc here: newsmirror's own detached gc is measured apart (see wait_for_detached).
@@ -90,6 +96,13 @@ HANZI = (
     "府研质信息报道记者表示经济市场金融投资贸易合作发展改革政策会议国际安全地区城市企业公司技术科学教育文化"
     "社会环境能源交通医疗卫生人口就业工资价格增长下降上升数据调查研究报告官员部门政府法院警方选举议员总统总理"
 )
+# An embedded tweet as sites paste it (Twitter's embed code), in one body in EMBED_ONE_IN.
+EMBED_ONE_IN = 16
+TWEET = (
+    '<blockquote class="twitter-tweet" data-lang="zh-cn"><p lang="zh" dir="ltr">{text}</p>'
+    '&mdash; 记者 (@reporter) <a href="https://twitter.com/reporter/status/{number}">2024年6月1日</a>'
+    '</blockquote>\n<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
+)
 PUNCTUATION = "，，，、；："
 SOURCE_NAMES = ("新闻", "时报", "日报", "之声", "电台", "周刊", "通讯", "观察", "评论", "晚报")
 
@@ -124,7 +137,11 @@ class Corpus:
         return "".join(self.rng.choices(self.sentences, k=2))[: self.rng.randint(10, 30)].rstrip("。！？")
 
     def body(self, slug: str, number: int, target_bytes: int) -> str:
-        """``<p>`` paragraphs, one per line, with 1–4 ``<img>`` tags between them."""
+        """``<p>`` paragraphs, one per line, with 1–4 ``<img>`` tags between them.
+
+        One body in ``EMBED_ONE_IN`` also carries an embedded tweet with its widget
+        ``<script>``, as CDT and RFA bodies often do: the sanitizer has to cut that out.
+        """
         paragraphs: list[str] = []
         size = 0
         while size < target_bytes:
@@ -135,6 +152,9 @@ class Corpus:
         for k in range(self.rng.randint(1, 4)):
             image = f'<p><img src="https://img.example.com/{slug}/{number}/{k}.jpg" alt="{self.title()}"></p>'
             paragraphs.insert(self.rng.randint(0, len(paragraphs)), image)
+        if self.rng.randrange(EMBED_ONE_IN) == 0:
+            tweet = TWEET.format(text=self.title(), slug=slug, number=number)
+            paragraphs.insert(self.rng.randint(0, len(paragraphs)), tweet)
         return "\n".join(paragraphs)
 
 
@@ -444,6 +464,37 @@ def worktree_clean(archive: Path) -> bool:
     return done.returncode == 0 and not done.stdout.strip()
 
 
+# -- the sanitize step, in this process ---------------------------------------------------------
+
+
+@dataclass
+class Sanitize:
+    """CPU of ``neutralize`` (the sanitize step) over every body of the run, timed here."""
+
+    cpu_s: float
+    bodies: int
+    active: int
+
+
+def time_sanitize(feeds: Path) -> Sanitize:
+    """Run the sanitize step on each body as ``newsmirror run`` does (after the line join).
+
+    Timed in this process with ``time.process_time``, one feed at a time, after the measured
+    runs (so this process's memory cannot show in their peak RSS).
+    """
+    cpu, bodies, active = 0.0, 0, 0
+    for path in sorted(feeds.glob("*.xml")):
+        items = ElementTree.parse(path).getroot().iter("item")
+        texts = [join_lines(item.findtext("description") or "") for item in items]
+        started = time.process_time()
+        for text in texts:
+            neutralize(text)
+        cpu += time.process_time() - started
+        bodies += len(texts)
+        active += sum(map(has_active_content, texts))
+    return Sanitize(cpu, bodies, active)
+
+
 # -- the benchmark ----------------------------------------------------------------------------
 
 
@@ -501,6 +552,10 @@ def benchmark(work: Path, sources: int, items: int, seed: int, *, cdata: bool = 
         deferred_rerun = wait_for_detached(archive)
         after = snapshot(archive)
         commits_after_rerun = commit_count(archive)
+
+    print("sanitize step over the run's bodies, in-process …", flush=True)
+    sanitize = time_sanitize(feeds)
+    sanitize_share = sanitize.cpu_s / first.python_cpu_s if first.python_cpu_s else 0.0
 
     new_files = sorted(after.keys() - before.keys())
     removed_files = sorted(before.keys() - after.keys())
@@ -560,6 +615,11 @@ def benchmark(work: Path, sources: int, items: int, seed: int, *, cdata: bool = 
             rerun.wall_s <= TARGET_RERUN_WALL_S,
             f"{rerun.wall_s:.2f} s",
         ),
+        Check(
+            f"sanitize step <= {TARGET_SANITIZE_SHARE:.0%} of the first run's Python CPU",
+            sanitize_share <= TARGET_SANITIZE_SHARE,
+            f"{sanitize_share:.1%}",
+        ),
     ]
     return {
         "sources": sources,
@@ -587,6 +647,7 @@ def benchmark(work: Path, sources: int, items: int, seed: int, *, cdata: bool = 
             else 0.0
         ),
         "cdata": cdata,
+        "sanitize": {**asdict(sanitize), "share_of_first_run_python": sanitize_share},
         "ratio": ratio,
         "first_run_peak_rss_mb": peak_rss,
         "rerun_files": {"new": new_files[:20], "rewritten": rewritten[:20], "removed": removed_files[:20]},
@@ -691,6 +752,12 @@ def report(figures: dict[str, Any]) -> str:
             )
     if figures["first_run_detached"]["processes"]:
         lines.append(f"(info) ratio counting that detached CPU too: {figures['ratio_with_detached']:.3f}")
+    sanitize = figures["sanitize"]
+    lines.append(
+        f"sanitize: {sanitize['cpu_s']:.3f} s = {sanitize['share_of_first_run_python']:.1%} of the first "
+        f"run's Python CPU ({sanitize['bodies']} bodies, {sanitize['active']} with active content; "
+        "neutralize timed in-process)"
+    )
     if first["sys_s"] > first["user_s"]:
         lines.append(
             "note: system time exceeds user time in the first run: file creation in this filesystem "
