@@ -8,7 +8,8 @@ import pytest
 
 from newsmirror.exceptions import ParseError
 from newsmirror.parse import parse_date, parse_feed
-from newsmirror.types import Entry
+from newsmirror.transform.items import prepare
+from newsmirror.types import Entry, Source
 
 DATA = Path(__file__).parent / "data"
 
@@ -138,3 +139,120 @@ def test_a_non_text_codec_named_as_encoding_is_a_parse_error(label: str) -> None
     with pytest.raises(ParseError) as caught:
         parse_feed(data, slug="s")
     assert caught.value.code == "bad_encoding"
+
+
+# --- items the feed really has: links and bodies in other places --------------------------------
+
+ATOM_HEAD = b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">'
+RSS_HEAD = (
+    b'<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+    b' xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title>'
+)
+
+
+def one_entry(data: bytes) -> Entry:
+    (entry,) = parse_feed(data, slug="t").entries
+    return entry
+
+
+def test_an_atom_entry_with_its_url_only_in_id_takes_it_as_link() -> None:
+    entry = one_entry(ATOM_HEAD + b"<entry><title>x</title><id>https://e.com/p/1</id></entry></feed>")
+    assert (entry.link, entry.guid) == ("https://e.com/p/1", "https://e.com/p/1")
+
+
+@pytest.mark.parametrize("entry_id", [b"urn:uuid:1234", b"tag:e.com,2020:1", b""])
+def test_an_atom_id_that_is_no_web_address_is_no_link(entry_id: bytes) -> None:
+    entry = one_entry(ATOM_HEAD + b"<entry><title>x</title><id>" + entry_id + b"</id></entry></feed>")
+    assert entry.link is None
+
+
+def test_an_atom_link_wins_over_the_id() -> None:
+    data = ATOM_HEAD + b'<entry><id>https://e.com/id</id><link href="https://e.com/l"/></entry></feed>'
+    assert one_entry(data).link == "https://e.com/l"
+
+
+@pytest.mark.parametrize(
+    ("guid", "link"),
+    [
+        (b"<guid>https://e.com/a/1</guid>", "https://e.com/a/1"),
+        (b'<guid isPermaLink="false">HTTPS://e.com/a/1</guid>', "HTTPS://e.com/a/1"),
+        (b'<guid isPermaLink="true">/a/1</guid>', "/a/1"),
+        (b"<guid>a-1</guid>", None),
+        (b'<guid isPermaLink="false">a-1</guid>', None),
+    ],
+)
+def test_an_rss_item_without_link_takes_a_web_or_permalink_guid(guid: bytes, link: str | None) -> None:
+    entry = one_entry(RSS_HEAD + b"<item><title>x</title>" + guid + b"</item></channel></rss>")
+    assert entry.link == link
+
+
+def test_an_rss_link_wins_over_the_guid_and_a_blank_link_does_not() -> None:
+    data = RSS_HEAD + b"<item><link>https://e.com/l</link><guid>https://e.com/g</guid></item></channel></rss>"
+    assert one_entry(data).link == "https://e.com/l"
+    data = RSS_HEAD + b"<item><link> </link><guid>https://e.com/g</guid></item></channel></rss>"
+    assert one_entry(data).link == "https://e.com/g"
+
+
+YOUTUBE = (
+    ATOM_HEAD + b"<entry><id>yt:video:abc</id><title>\xe8\xa7\x86\xe9\xa2\x91</title>"
+    b'<link rel="alternate" href="https://www.youtube.com/watch?v=abc"/>'
+    b"<media:group><media:title>t</media:title><media:description>line 1 &lt;b&gt;\nline 2"
+    b"</media:description></media:group></entry></feed>"
+)
+
+
+def test_media_description_is_read_from_a_media_group_as_html() -> None:
+    entry = one_entry(YOUTUBE)
+    assert (entry.description, entry.content) == (None, None)
+    assert entry.media_description == "line 1 &lt;b&gt;<br>\nline 2"
+
+
+def test_media_description_in_rss_and_of_type_html() -> None:
+    data = (
+        RSS_HEAD + b"<item><title>x</title><link>https://e.com/1</link><description> </description>"
+        b'<media:content url="https://e.com/v.mp4"><media:description type="html">&lt;p&gt;v&lt;/p&gt;'
+        b"</media:description></media:content></item></channel></rss>"
+    )
+    assert one_entry(data).media_description == "<p>v</p>"
+
+
+def body(data: bytes, *, source_body: str = "description") -> str:
+    source = Source(name="n", slug="t", url="https://e.com/feed", body=source_body)
+    (candidate,) = prepare(source, parse_feed(data, slug="t")).candidates
+    return candidate.body_html
+
+
+def rss_item(fields: bytes) -> bytes:
+    item = b"<item><title>x</title><link>https://e.com/1</link>" + fields + b"</item>"
+    return RSS_HEAD + item + b"</channel></rss>"
+
+
+@pytest.mark.parametrize("description", [b"", b"<description/>", b"<description>  \n </description>"])
+def test_an_empty_description_falls_back_to_content_encoded(description: bytes) -> None:
+    assert body(rss_item(description + b"<content:encoded>full</content:encoded>")) == "full"
+
+
+def test_an_empty_atom_summary_falls_back_to_content() -> None:
+    data = ATOM_HEAD + (
+        b'<entry><title>x</title><link href="https://e.com/1"/><summary> </summary>'
+        b'<content type="html">&lt;p&gt;c&lt;/p&gt;</content></entry></feed>'
+    )
+    assert body(data) == "<p>c</p>"
+
+
+def test_without_description_and_content_the_media_description_is_the_body() -> None:
+    assert body(YOUTUBE) == "line 1 &lt;b&gt;<br>\nline 2"
+    item = rss_item(b"<description></description><media:description>m</media:description>")
+    assert body(item) == "m"
+    assert body(item, source_body="content") == "m"
+
+
+def test_a_description_with_text_still_comes_first_and_content_first_when_asked() -> None:
+    item = rss_item(
+        b"<description>d</description><content:encoded>c</content:encoded>"
+        b"<media:description>m</media:description>"
+    )
+    assert body(item) == "d"
+    assert body(item, source_body="content") == "c"
+    blank_content = rss_item(b"<content:encoded> </content:encoded><description>d</description>")
+    assert body(blank_content, source_body="content") == "d"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..types import Entry, Feed
+from . import media
 from .xml import inner, text_of
 
 ATOM_NAMESPACES = ("http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#")
@@ -26,14 +27,17 @@ def _entry(entry: etree._Element, ns: str) -> Entry:
         published = entry.find(f"{{{ns}}}updated")
     if published is None:
         published = entry.find(f"{{{ns}}}issued")  # Atom 0.3
+    guid = text_of(entry.find(f"{{{ns}}}id"))
+    link = _alternate_link(entry, ns)
     return Entry(
         title=text_of(entry.find(f"{{{ns}}}title")),
-        link=_alternate_link(entry, ns),
-        guid=text_of(entry.find(f"{{{ns}}}id")),
+        link=guid if link is None and media.is_web_url(guid) else link,
+        guid=guid,
         published=text_of(published),
         description=_text_construct(entry.find(f"{{{ns}}}summary")),
         content=_text_construct(entry.find(f"{{{ns}}}content")),
         categories=tuple(c.get("term") or c.get("label") or "" for c in entry.iterfind(f"{{{ns}}}category")),
+        media_description=media.description(entry),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..types import Entry, Feed
+from . import media
 from .xml import inner, local, text_of
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
@@ -30,15 +31,27 @@ def _entry(item: etree._Element) -> Entry:
     published = fields.get("pubDate")
     if published is None:
         published = fields.get(f"{{{DC_NS}}}date")
+    guid = fields.get("guid")
     return Entry(
         title=text_of(fields.get("title")),
-        link=text_of(fields.get("link")),
-        guid=text_of(fields.get("guid")),
+        link=_link(text_of(fields.get("link")), guid),
+        guid=text_of(guid),
         published=text_of(published),
         description=inner(fields.get("description")),
         content=inner(fields.get(f"{{{CONTENT_NS}}}encoded")),
         categories=tuple(text_of(c) or "" for c in item.iterfind("category")),
+        media_description=media.description(item),
     )
+
+
+def _link(link: str | None, guid: etree._Element | None) -> str | None:
+    """``<link>``; without one, the guid when it is a web address or says it is a permalink."""
+    if (link is not None and link.strip()) or guid is None:
+        return link
+    text = text_of(guid)
+    if media.is_web_url(text) or guid.get("isPermaLink") == "true":
+        return text
+    return link
 
 
 def _first_children(item: etree._Element) -> dict[str, etree._Element]:

@@ -4,15 +4,22 @@ Character encodings are settled here, before lxml sees the document, so that a f
 right or fails as ``bad_encoding`` — never turned into mojibake silently:
 
 1. a byte order mark (UTF-8, UTF-16, UTF-32) decides;
-2. else the labels are tried in order: the XML declaration's ``encoding``, then the HTTP
-   ``charset``, then UTF-8 (XML's default).  Labels are read as browsers read them (WHATWG):
-   GB2312 and GBK as GB18030, Big5 as Big5-HKSCS, ISO-8859-1 and ASCII as windows-1252;
-3. a label for a legacy (non-Unicode) encoding is disbelieved when the bytes are valid UTF-8
+2. else UTF-16 or UTF-32 without a mark is recognised from the zero bytes around the first
+   (ASCII) characters, as XML 1.0 Appendix F describes (``00 3C 00 3F`` is UTF-16BE ``<?``);
+3. else the labels are tried in order: the XML declaration's ``encoding``, then the HTTP
+   ``charset``, then UTF-8 (XML's default).  Labels are read as browsers read them, with the
+   WHATWG Encoding Standard's label table (from ``webencodings``, not a list kept here):
+   ``x-gbk``, ``csgb2312``, GB2312 and GBK as GB18030, ``cn-big5`` and Big5 as Big5-HKSCS,
+   ISO-8859-1 and ASCII as windows-1252.  A label the standard lacks but Python knows as a
+   text encoding (``EUC-CN``, ``UTF-32``) is still read, as XML processors read it; a UTF-16 or
+   UTF-32 label over bytes that showed neither a mark nor the zero bytes is disbelieved;
+4. a label for a legacy (non-Unicode) encoding is disbelieved when the bytes are valid UTF-8
    with non-ASCII characters (a declaration that lies about UTF-8 content: real GB18030 or
    Big5 text is practically never valid UTF-8), and the document is read as UTF-8;
-4. a label under which the bytes do not decode is skipped (a declaration of UTF-8 over GB18030
+5. a label under which the bytes do not decode is skipped (a declaration of UTF-8 over GB18030
    bytes, with ``charset=GB18030`` in the HTTP header, is read as GB18030);
-5. when no label fits, the feed fails as ``bad_encoding``, naming the labels tried.
+6. when no label fits, the feed fails as ``bad_encoding``, naming the labels tried (and
+   saying which of them are no encoding at all).
 
 lxml then always parses UTF-8 (its own reading of the declaration is overridden).
 """
@@ -21,16 +28,18 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Mapping
 from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 
+import webencodings  # type: ignore[import-untyped]  # no type information shipped
 from lxml import etree
 
 from ..exceptions import ParseError
 
-_PARSER_OPTIONS = {
+PARSER_OPTIONS = {
     "resolve_entities": False,
     "no_network": True,
     "huge_tree": False,
@@ -48,8 +57,17 @@ _BOMS = (  # UTF-32 LE first: its BOM starts with UTF-16 LE's
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_WHATWG = MappingProxyType(
-    {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "iso8859-1": "cp1252", "ascii": "cp1252"}
+# The Encoding Standard decodes every GBK label with its gb18030 decoder (a superset: real
+# "GB2312" feeds use GBK and GB18030 characters); webencodings hands out Python's narrower gbk.
+_DECODER_OF = MappingProxyType({"gbk": "gb18030"})
+# Which bytes are zero among the first four tells UTF-16/32 and the byte order without a mark.
+_SIGNATURES: Mapping[tuple[bool, ...], str] = MappingProxyType(
+    {
+        (True, True, True, False): "utf-32-be",
+        (False, True, True, True): "utf-32-le",
+        (True, False, True, False): "utf-16-be",
+        (False, True, False, True): "utf-16-le",
+    }
 )
 _UNICODE = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})
 
@@ -63,17 +81,25 @@ class _Label:
 
 
 def parse_xml(data: bytes, *, slug: str, charset: str | None = None) -> etree._Element:
-    """Parse a whole XML document strictly: a broken feed fails rather than half-parses.
+    """Parse a whole XML document strictly (``decode`` then ``parse_strict``)."""
+    return parse_strict(decode(data, slug=slug, charset=charset), slug=slug)
+
+
+def decode(data: bytes, *, slug: str, charset: str | None = None) -> bytes:
+    """The document as UTF-8 (``as_utf8``); an HTML page fails as ``not_a_feed``, whatever its encoding.
 
     ``charset`` is the HTTP ``Content-Type`` charset, if any (see the module's docstring).
-    An HTML page fails as ``not_a_feed``, whatever its encoding.
     """
     try:
-        document = as_utf8(data, slug=slug, charset=charset)
+        return as_utf8(data, slug=slug, charset=charset)
     except ParseError as e:
-        if _looks_like_html(data):
+        if looks_like_html(data):
             raise ParseError(slug, f"an HTML page, not a feed ({e.reason})", code="not_a_feed") from e
         raise
+
+
+def parse_strict(document: bytes, *, slug: str) -> etree._Element:
+    """Parse a UTF-8 document strictly: any fault fails it (``parse.recover`` may then step in)."""
     try:
         root = etree.fromstring(document, parser=_parser())
     except etree.XMLSyntaxError as e:
@@ -84,7 +110,7 @@ def parse_xml(data: bytes, *, slug: str, charset: str | None = None) -> etree._E
 
 
 def _syntax_error(document: bytes, error: etree.XMLSyntaxError, slug: str) -> ParseError:
-    if _looks_like_html(document):
+    if looks_like_html(document):
         return ParseError(slug, f"an HTML page, not a feed (invalid XML: {error})", code="not_a_feed")
     if not _is_utf8(document):  # only the fast path of ``as_utf8`` leaves this to libxml2
         return ParseError(
@@ -100,15 +126,20 @@ def as_utf8(data: bytes, *, slug: str, charset: str | None = None) -> bytes:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _transcoded(data, _Label(encoding, "byte order mark"), slug)
+    sniffed = _SIGNATURES.get(tuple(byte == 0 for byte in data[:4]))
+    if sniffed is not None and len(data) >= 4:
+        origin = "zero bytes of the first characters, no byte order mark"
+        return _transcoded(data, _Label(sniffed, origin), slug)
     labels = _labels(data, charset)
-    encodings = [e for e in (_codec(label.name) for label in labels) if e is not None]
-    if data.isascii() or set(encodings) == {"utf-8"}:
+    named = [_codec(label.name) for label in labels]
+    encodings = [e for e in named if e is not None and not _wide(e)]
+    if data.isascii() or (None not in named and set(encodings) == {"utf-8"}):
         return data  # the common case: libxml2 checks the UTF-8 itself (see ``parse_xml``)
     for encoding in encodings:
         document = _try(data, encoding)
         if document is not None:
             return document
-    tried = ", ".join(f"{label.name} ({label.origin})" for label in labels)
+    tried = ", ".join(_named(label) for label in labels)
     raise ParseError(slug, f"the bytes are not valid in any encoding named: {tried}", code="bad_encoding")
 
 
@@ -137,13 +168,37 @@ def _labels(data: bytes, charset: str | None) -> list[_Label]:
     return labels
 
 
+def _named(label: _Label) -> str:
+    unknown = "" if _codec(label.name) is not None else ", not an encoding label"
+    return f"{label.name} ({label.origin}{unknown})"
+
+
+def _wide(codec: str) -> bool:
+    """UTF-16/32: only a byte order mark or the first bytes' zeros are believed for these."""
+    return codec.startswith(("utf-16", "utf-32"))
+
+
 def _codec(label: str) -> str | None:
     """Python's codec for an encoding label, read as WHATWG reads it; None when unknown."""
+    encoding = webencodings.lookup(label)
+    if encoding is None:
+        python_name = _python_text_codec(label)
+        if python_name is None:
+            return None
+        encoding = webencodings.lookup(python_name)  # ``euc-cn`` is Python's gb2312: read as GBK is
+        if encoding is None:
+            return python_name
+    name = str(encoding.name)
+    return _DECODER_OF.get(name, str(encoding.codec_info.name))
+
+
+def _python_text_codec(label: str) -> str | None:
     try:
-        name = codecs.lookup(label.strip()).name
+        info = codecs.lookup(label.strip())
     except LookupError:
         return None
-    return _WHATWG.get(name, name)
+    # "uu", "rot13", "zlib": Python codecs that are no text encoding
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -166,10 +221,10 @@ def _transcoded(data: bytes, label: _Label, slug: str) -> bytes:
 def _parser() -> etree.XMLParser:
     # One parser object is reused: building one per feed costs more than parsing a small feed.
     # The encoding is fixed: ``as_utf8`` has already settled it.
-    return etree.XMLParser(encoding="utf-8", **_PARSER_OPTIONS)  # type: ignore[arg-type]
+    return etree.XMLParser(encoding="utf-8", **PARSER_OPTIONS)  # type: ignore[arg-type]
 
 
-def _looks_like_html(data: bytes) -> bool:
+def looks_like_html(data: bytes) -> bool:
     head = data[:512].lower()
     return b"<html" in head or b"<!doctype html" in head
 

@@ -71,12 +71,18 @@ def _representable(ms: int | None) -> int | None:
 
 
 def _body(source: Source, entry: Entry) -> str:
+    """The first of the body fields that has text: the configured one, the other, then ``media:description``.
+
+    An empty or blank ``<description>`` is no body: feeds that keep their text in
+    ``content:encoded``, Atom content or Media RSS leave it so.
+    """
     first, second = (
         (entry.content, entry.description) if source.body == "content" else (entry.description, entry.content)
     )
-    if first is not None:
-        return first
-    return second if second is not None else ""
+    for body in (first, second, entry.media_description):
+        if body is not None and body.strip():
+            return body
+    return first if first is not None else second or ""
 
 
 def _describe(entry: Entry, position: int) -> str:
