@@ -201,6 +201,11 @@ YOUTUBE = (
 )
 
 
+def test_rss_items_without_a_channel_are_read() -> None:
+    entry = one_entry(b"<rss><item><title>x</title><link>https://e.com/1</link></item></rss>")
+    assert (entry.title, entry.link) == ("x", "https://e.com/1")
+
+
 def test_media_description_is_read_from_a_media_group_as_html() -> None:
     entry = one_entry(YOUTUBE)
     assert (entry.description, entry.content) == (None, None)

@@ -18,11 +18,11 @@ def accepts(root: etree._Element) -> bool:
 
 def parse(root: etree._Element) -> Feed:
     channel = root.find("channel")
-    if channel is None:
-        return Feed(format="rss", title=None, entries=())
-    entries = tuple(_entry(item) for item in channel.iterfind("item"))
+    # Items straight under <rss>, without a channel, are still the feed's items.
+    parent = root if channel is None else channel
+    entries = tuple(_entry(item) for item in parent.iterfind("item"))
     return Feed(
-        format=f"rss {root.get('version', '')}".strip(), title=channel.findtext("title"), entries=entries
+        format=f"rss {root.get('version', '')}".strip(), title=parent.findtext("title"), entries=entries
     )
 
 
