@@ -213,7 +213,8 @@ def test_ten_thousand_items_in_one_feed(runner: Runner, capsys: pytest.CaptureFi
         for n in range(10_000)
     ]
     feed = rss(*items)
-    started = time.monotonic()  # the pure stages: parse, prepare, decide, render
+    # the pure stages: parse, prepare, decide, render; CPU time, which a busy machine does not stretch
+    started = time.process_time()
     source = Source(name="新闻", slug="news", url="https://e.com/feed")
     prepared = prepare(source, parse_feed(feed, slug="news"))
     plan = decide(source, SourceIndex(), prepared.candidates, now_ms=NOW_MS)
@@ -222,7 +223,7 @@ def test_ten_thousand_items_in_one_feed(runner: Runner, capsys: pytest.CaptureFi
         for p in plan.writes
     ]
     assert len(texts) == 10_000
-    assert time.monotonic() - started < 3
+    assert time.process_time() - started < 3
 
     one_source(runner, feed)
     started = time.monotonic()  # end to end: also 10,000 files written and one git commit
