@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import count
 
 from .identity import guid_key, link_key, same_body, same_title
@@ -74,11 +75,10 @@ class _Identity:
         return list(found.values())
 
 
-def _keys(link: str, guid: str | None) -> list[str]:
-    keys = [f"g {guid_key(guid)}"] if guid else []
-    if link:
-        keys.append(f"l {link_key(link)}")
-    return keys
+@lru_cache(maxsize=1 << 16)  # a candidate is looked up in the feed, then in the archive
+def _keys(link: str, guid: str | None) -> tuple[str, ...]:
+    guid_part = (f"g {guid_key(guid)}",) if guid else ()
+    return (*guid_part, f"l {link_key(link)}") if link else guid_part
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final
 
-import ada_url
 from selectolax.lexbor import LexborHTMLParser
 
 # Query parameters that only say where a click came from (analytics, ads, newsletters).
@@ -62,16 +61,19 @@ _BODY_CHARS: Final = 6000
 
 
 def link_key(link: str) -> str:
-    """The form of ``link`` that identity compares: no scheme, no tracking, no trailing slash."""
-    try:
-        url = ada_url.URL(link)
-    except ValueError:
+    """The form of ``link`` that identity compares: no scheme, no tracking, no trailing slash.
+
+    Links reach here already serialised as WHATWG URLs (``transform.urls``, and the archive's
+    files), so plain string steps suffice: no parse per link on every run over the whole index.
+    """
+    scheme, sep, rest = link.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
         return link
-    if url.protocol not in ("http:", "https:"):
-        return link
-    path = url.pathname.rstrip("/")
-    query = _without_tracking(url.search)
-    return f"//{url.host}{path}{query}{url.hash}"
+    rest, hash_sep, fragment = rest.partition("#")
+    rest, _, query = rest.partition("?")
+    authority, slash, path = rest.partition("/")
+    key = f"//{authority.lower()}{slash}{path}".rstrip("/") + _without_tracking(query)
+    return key + hash_sep + fragment
 
 
 def guid_key(guid: str) -> str:
@@ -79,10 +81,10 @@ def guid_key(guid: str) -> str:
     return link_key(guid) if _URLISH.match(guid) else guid
 
 
-def _without_tracking(search: str) -> str:
-    if not search:
+def _without_tracking(query: str) -> str:
+    if not query:
         return ""
-    kept = [p for p in search[1:].split("&") if p and not _is_tracking(p.split("=", 1)[0].lower())]
+    kept = [p for p in query.split("&") if p and not _is_tracking(p.split("=", 1)[0].lower())]
     return "?" + "&".join(kept) if kept else ""
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..parse.dates import parse_date
 from ..types import Candidate, Entry, Feed, Skipped, Source
 from .sanitize import neutralize_title
-from .text import clean_title, js_strip
+from .text import clean_title, js_strip, one_line
 from .urls import BadLink, normalize_link
 
 
@@ -57,7 +57,16 @@ def _candidate(source: Source, entry: Entry, position: int) -> Candidate | Skipp
         ms=_representable(parse_date(entry.published)),
         body_html=_body(source, entry),
         position=position,
+        feed_date=_feed_date(entry.published),
     )
+
+
+def _feed_date(raw: str | None) -> str | None:
+    """The date as the feed wrote it, on one line and bounded (kept when it is not believed)."""
+    if raw is None:
+        return None
+    text = one_line(raw)
+    return text[:200] if text else None
 
 
 # Years 1–9999 less a day each side (list pages show dates in GMT+8): beyond them a "date" (a
