@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsmirror.transform.active import has_active_content
-from newsmirror.transform.cut import cut_active
+from newsmirror.transform.cut import cut_active, cut_active_near
 from newsmirror.transform.sanitize import clean, neutralize
 from newsmirror.transform.text import join_lines
 
@@ -192,3 +194,27 @@ def padded_lines(body: str) -> str:
     lines = body.replace("><", ">\n<").split("\n")
     assert join_lines("\n".join(lines)) == body
     return "\n".join(f"  {line}\u00a0\u00a0 " for line in lines)
+
+
+@given(
+    name=st.sampled_from(CDT + RFA),
+    places=st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(EMBEDS)), min_size=1, max_size=4),
+    trap=st.sampled_from(["", '<img alt="a>b">', "<!-- 注释 -->", '<a title="x<y">', "<p>&#106;</p>"]),
+)
+@settings(max_examples=150, deadline=None)
+def test_cutting_near_the_hits_gives_the_whole_body_cut(
+    name: str, places: list[tuple[int, Embed]], trap: str
+) -> None:
+    """The tokenizer started near the first hit (for speed) cuts exactly what a whole run cuts,
+    or declines (None) — also with comments or quoted angle brackets before the hits."""
+    body = corpus_body(name)
+    boundaries = [i + 1 for i in range(len(body) - 1) if body[i : i + 2] == "><"]
+    hostile = body
+    spots = [(boundaries[place % len(boundaries)], embed) for place, embed in places]
+    spots.sort(key=lambda spot: -spot[0])
+    for at, embed in spots:  # from the end, so that earlier places stay where they were
+        hostile = hostile[:at] + embed.html + hostile[at:]
+    hostile = trap + hostile
+    near = cut_active_near(hostile)
+    assert near is None or near == cut_active(hostile)
+    assert neutralize(hostile) == cut_active(hostile) or neutralize(hostile) == clean(hostile)

@@ -19,7 +19,7 @@ from typing import Final
 import nh3
 
 from .active import has_active_content
-from .cut import cut_active
+from .cut import cut_active, cut_active_near
 
 __all__ = ["ATTRIBUTES", "TAGS", "URL_SCHEMES", "has_active_content", "neutralize", "neutralize_title"]
 
@@ -116,6 +116,9 @@ def neutralize(html: str) -> str:
     """``html`` unchanged when it is inert, else without everything that could execute."""
     if not has_active_content(html):
         return html
+    near = cut_active_near(html)
+    if near is not None and not has_active_content(near):
+        return near
     cut = cut_active(html)
     return cut if not has_active_content(cut) else clean(html)
 
