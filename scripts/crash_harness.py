@@ -23,7 +23,8 @@
    * inside git, hooks (``core.hooksPath``, given to that run alone) stop it in ``git add``
      (``post-index-change``: the index written, add not yet exited) and in ``git commit``
      (``prepare-commit-msg``: before the commit object; ``reference-transaction prepared``: the
-     branch's lock taken, not yet moved; ``post-commit``).
+     branch's lock taken, not yet moved; ``post-commit``). Linux only (``/proc``), git ≥ 2.31
+     (``GIT_CONFIG_COUNT``).
 
    The other kills come after a random delay drawn over the reference run's duration (plus very
    early and very late ones) or the moment the harness sees an event on disk (an article file
