@@ -328,13 +328,15 @@ def test_an_absurd_date_leaves_the_item_undated(runner: Runner, capsys: pytest.C
     assert len(assert_contained(runner, "news", "新闻")) == 2
 
 
-def test_a_pre_1970_date_reads_back_from_the_article_file(runner: Runner) -> None:
+def test_a_pre_1970_date_is_not_believed_and_a_negative_timestamp_reads_back(runner: Runner) -> None:
     one_source(runner, rss(It("古老", "https://e.com/old", "Tue, 03 Jan 1011 00:00:00 GMT")))
     assert runner.run() == 0
     [article_id] = assert_contained(runner, "news", "新闻")
     text = runner.article("news", article_id)
-    assert text.startswith("<!---30262982400000-->\n")
-    assert record_from_text(article_id, text).ms == -30262982400000  # found by fuzz/fuzz_feed.py
+    assert text.startswith(f"<!--{NOW_MS}-->\n")  # dated when first seen: 1011 is no news date
+    # files of other archives may carry one: it reads back (found by fuzz/fuzz_feed.py)
+    old = text.replace(f"<!--{NOW_MS}-->", "<!---30262982400000-->", 1)
+    assert record_from_text(article_id, old).ms == -30262982400000
 
 
 def test_an_absurd_zone_offset_leaves_the_item_undated(runner: Runner) -> None:
