@@ -54,6 +54,9 @@ class _Story:
     id: int
     title: str
     body: str | None
+    """The body of an item of this feed; None for an archived article (read only when needed)."""
+    readable: bool = False
+    """An archived article whose body is ``bodies[id]`` (not a legacy file under another name)."""
 
 
 @dataclass(slots=True)
@@ -89,9 +92,7 @@ class _Match:
     collided: _Story | None
 
 
-def _look_up(
-    candidate: Candidate, identity: _Identity, bodies: Mapping[int, str], *, archived: bool
-) -> _Match:
+def _look_up(candidate: Candidate, identity: _Identity, bodies: Mapping[int, str]) -> _Match:
     """The archived story ``candidate`` is, if any.  Bodies decide when both are there: a title
     can change while the story stays (a correction), and titles alike can head two stories
     (``Live: … updates``); without bodies, titles decide."""
@@ -101,7 +102,7 @@ def _look_up(
             return _Match(story, None)
     # A link shared by thousands of articles (a live blog's home page) must not read them all.
     for story in matches[:MAX_BODY_CHECKS]:
-        body = bodies.get(story.id) if archived else story.body
+        body = bodies.get(story.id) if story.readable else story.body
         if body and candidate.body_html:
             if same_body(body, candidate.body_html):
                 return _Match(story, None)
@@ -112,7 +113,9 @@ def _look_up(
 
 def _archived_identity(index: SourceIndex) -> _Identity:
     identity = _Identity()
-    for record in (*index.records.values(), *index.legacy):
+    for record in index.records.values():
+        identity.add(_Story(record.id, record.title, None, readable=True), record.link, record.guid)
+    for record in index.legacy:
         identity.add(_Story(record.id, record.title, None), record.link, record.guid)
     return identity
 
@@ -156,7 +159,7 @@ def _decide_countdown(
     identity = _archived_identity(index)
     draft = _Draft()
     for candidate in _distinct(candidates, draft):
-        match = _look_up(candidate, identity, bodies, archived=True)
+        match = _look_up(candidate, identity, bodies)
         if match.same is not None:
             draft.known += 1
             if source.refresh and match.same.id in index.records:
@@ -173,7 +176,7 @@ def _distinct(candidates: list[Candidate], draft: _Draft) -> Iterator[Candidate]
     """The candidates less repeats of an earlier item of the same feed (same key, same story)."""
     seen = _Identity()
     for candidate in candidates:
-        match = _look_up(candidate, seen, {}, archived=False)
+        match = _look_up(candidate, seen, {})
         if match.same is not None:
             draft.skipped.append(Skipped(candidate.label, "duplicate of an earlier item in the feed"))
             continue
@@ -185,7 +188,7 @@ def _distinct(candidates: list[Candidate], draft: _Draft) -> Iterator[Candidate]
 
 
 def _collision(candidate: Candidate, other: _Story) -> str:
-    what = f"article {other.id}" if other.body is None else f"item {other.id + 1}"
+    what = f"item {other.id + 1}" if other.body is not None else f"article {other.id}"
     return (
         f"{candidate.label} shares its guid or link with {what} ({other.title[:80]}) "
         "but is a different article: archived as new"
@@ -229,7 +232,7 @@ def _decide_post_ids(
     taken = {*index.records, *(r.id for r in index.legacy)}
     draft = _Draft()
     for candidate in _distinct(candidates, draft):
-        match = _look_up(candidate, identity, bodies, archived=True)
+        match = _look_up(candidate, identity, bodies)
         if match.same is not None:
             draft.known += 1
             if source.refresh and match.same.id in index.records:
