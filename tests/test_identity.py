@@ -209,7 +209,9 @@ def test_link_keys() -> None:
 
 
 def test_same_title_and_same_body() -> None:
-    assert same_title("习近平会见拜登", "习近平会见美国总统拜登")
+    assert same_title("美联储宣布维持利率不变", "美联储宣布维特利率不变")  # a typo fixed
+    assert same_title("甲", "甲（更新）")
+    assert not same_title("每日一语 2022.6.12", "每日一语 2022.6.13")
     assert not same_title(STORIES[0][0], STORIES[1][0])
     assert not same_title("item 1", "item 2")
     assert same_body("<p>" + "全文" * 3 + STORIES[0][1] + "</p>", STORIES[0][1])
@@ -229,3 +231,60 @@ def test_corpus_articles_are_not_the_same_story_as_each_other() -> None:
     pairs = [(a, b) for i, a in enumerate(stories) for b in stories[i + 1 :] if a[0] != b[0]]
     related = [(a[0], b[0]) for a, b in pairs if same_title(a[0], b[0]) or same_body(a[1], b[1])]
     assert related == []
+
+
+def test_a_recurring_title_under_a_reused_guid_is_a_new_article_and_never_overwrites(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (_, first_body), (_, second_body) = STORIES[:2]
+    serve(runner, [It("每日简报", "https://e.com/d1", JUL20, first_body, guid="item-0")], refresh=True)
+    report(runner, capsys)
+    archived = runner.article("news", 1048574)
+    serve(runner, [It("每日简报", "https://e.com/d2", JUL21, second_body, guid="item-0")], refresh=True)
+    result = report(runner, capsys)
+    assert (result["new"], result["updated"]) == ([1048573], [])
+    assert runner.article("news", 1048574) == archived
+    assert runner.article("news", 1048573).endswith(f"\n{second_body}\n")
+
+
+def test_one_title_under_one_link_without_guids_keeps_every_body(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = [It("直播：最新进展", "https://live.example/", JUL20, body) for _, body in STORIES[:3]]
+    serve(runner, items)
+    assert len(report(runner, capsys)["new"]) == 3  # type: ignore[arg-type]
+    serve(runner, [*items, It("直播：最新进展", "https://live.example/", JUL21, STORIES[3][1])])
+    again = report(runner, capsys)
+    assert (len(again["new"]), again["unchanged"]) == (1, 3)  # type: ignore[arg-type]
+
+
+def test_a_boilerplate_body_tells_nothing_and_titles_decide(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def feed(titles: list[str]) -> list[It]:
+        more = "<p>点击阅读全文</p>"
+        return [It(t, f"https://e.com/{t}", JUL20, more, guid=f"item-{n}") for n, t in enumerate(titles)]
+
+    serve(runner, feed([STORIES[0][0], STORIES[1][0]]))
+    report(runner, capsys)
+    serve(runner, feed([STORIES[2][0], STORIES[3][0]]))  # reused guids, the same one-line body
+    assert len(report(runner, capsys)["new"]) == 2  # type: ignore[arg-type]
+
+
+def test_a_rewritten_title_in_a_fulltext_post_id_source_refreshes_its_own_file(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = runner.server.url("/story/1.html")
+    body = STORIES[0][1]
+    runner.server.routes["/story/1.html"] = Reply(
+        f"<html><body><div class='post-content'>{body}</div></body></html>".encode(),
+        content_type="text/html; charset=utf-8",
+    )
+    options = {"ids": "post-id", "refresh": True, "fulltext": "div.post-content"}
+    guid = "https://cdt.example/?p=650486"
+    serve(runner, [It("原来的标题", page, JUL20, "<p>摘要……</p>", guid=guid)], **options)
+    report(runner, capsys)
+    serve(runner, [It("完全改写过的另一个标题", page, JUL20, "<p>摘要……</p>", guid=guid)], **options)
+    result = report(runner, capsys)
+    assert (result["new"], result["updated"]) == ([], [398089])  # the same post: its own file
+    assert runner.ids("news") == [398089]
