@@ -2,9 +2,11 @@
 
 It reads the text, not a parse of it, so no tokenizer quirk can hide anything from it: any
 ``<script``-like tag name, any ``on…=`` or ``srcdoc=`` attribute shape, any ``javascript:``/
-``vbscript:``/``data:text/html`` URL or CSS ``expression(`` anywhere is active, also when
-spelled with character references or tabs and line breaks (which browsers drop from URLs).
-False alarms (such words in prose) are possible; misses are what it must not have.
+``vbscript:``/``data:text/html`` URL (after a ``=`` or in a CSS ``url(``) or CSS ``expression(``
+in a style attribute is active, also when spelled with character references or tabs and line
+breaks (which browsers drop from URLs).  The same words in the article's text ("freedom of
+expression (Article 19)", "javascript: 一种语言") are prose and do not count.  False alarms are
+still possible; misses are what it must not have.
 
 It runs on every body of every run, so it is built for speed (measured, benchmarks/README.md):
 the patterns are all ASCII, so it searches the text's ASCII characters only, lower-cased, as
@@ -31,8 +33,14 @@ _TAG: Final = re.compile(rb"<[\s/]*(?:" + "|".join(sorted(ACTIVE_TAGS)).encode()
 # attribute starts after whitespace, ``/`` or a closing quote (``<img src="x"onerror=…>`` works).
 _HANDLER: Final = re.compile(rb"on(?<=[\s/\"']on)[a-z]+\s*=")
 _SRCDOC: Final = re.compile(rb"srcdoc(?<=[\s/\"']srcdoc)\s*=")
-_DATA_HTML: Final = re.compile(rb"data:\s*text/html")
-_EXPRESSION: Final = re.compile(rb"expression\s*\(")
+# A script URL runs only as a URL: an attribute's value (``href=javascript:``, also quoted) or a
+# CSS ``url(…)``; the same words in the article's text are prose (blanks are already squeezed out).
+_AS_URL: Final = rb"(?:=[\"'`]?|url\([\"'`]?)"
+_SCRIPT_URL: Final = re.compile(_AS_URL + rb"(?:javascript|vbscript|livescript):")
+_DATA_HTML: Final = re.compile(_AS_URL + rb"data:text/html")
+# CSS ``expression(…)`` runs only in a style attribute (``<style>`` is an active element anyway);
+# "freedom of expression (Article 19)" is prose.
+_EXPRESSION: Final = re.compile(rb"style=[^<>]*?expression\(")
 # Character references that can spell a scheme, a colon, a parenthesis or the blanks browsers
 # drop from URLs (``&amp;`` alone cannot: what it decodes to is not decoded again).
 _HIDING: Final = re.compile(rb"&(?:#|colon|tab|newline|lpar)")
@@ -55,7 +63,7 @@ def _has_script_url(probe: bytes) -> bool:
     # every blank and control here can only add false alarms.
     squeezed = probe.translate(None, _URL_BLANKS)
     return (
-        any(scheme in squeezed for scheme in _SCRIPT_SCHEMES)
+        (any(scheme in squeezed for scheme in _SCRIPT_SCHEMES) and _SCRIPT_URL.search(squeezed) is not None)
         or (b"data:" in squeezed and _DATA_HTML.search(squeezed) is not None)
         or (b"expression" in squeezed and _EXPRESSION.search(squeezed) is not None)
     )

@@ -77,13 +77,16 @@ _TAG_OPEN: Final = re.compile(r"<[a-zA-Z/]")
 
 
 def _token_start(html: str, hit: int) -> int | None:
-    """The last tag start at or before ``hit``, when what precedes it is plain markup."""
+    """The last tag start at or before ``hit``, when what precedes it (the ``<`` included) is
+    plain markup and every tag before it is closed."""
     start = html.rfind("<", 0, hit + 1)
     while start > 0 and not _TAG_OPEN.match(html, start):
         start = html.rfind("<", 0, start)
     if start <= 0:
         return 0
-    return None if _UNPLAIN.search(html, 0, start) else start
+    if html.rfind(">", 0, start) < html.rfind("<", 0, start):
+        return None  # inside a tag that is still open (``<scr<script>``)
+    return None if _UNPLAIN.search(html, 0, start + 1) else start
 
 
 def _feed_until_plain(cutter: _Cutter, html: str, start: int, last_hit: int) -> int | None:
