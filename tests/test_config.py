@@ -78,3 +78,20 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     text = README.read_text(encoding="utf-8")
     for key in (*SOURCE_KEYS, *FETCH_KEYS):
         assert f"`{key.name}`" in text, f"README does not document {key.name}"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("max_postpone_hours", float("inf")),
+        ("max_postpone_hours", float("nan")),
+        ("max_postpone_hours", 1e300),
+        ("max_postpone_hours", -1.0),
+        ("timeout", 0.0),
+        ("concurrency", 0),
+    ],
+)
+def test_numeric_fetch_settings_out_of_range_are_refused(key: str, value: object) -> None:
+    table = {"name": "a", "slug": "a", "url": "https://a/"}
+    with pytest.raises(ConfigError, match=f"{key} must be between"):
+        parse_config({"fetch": {key: value}, "source": [table]})

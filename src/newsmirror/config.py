@@ -204,6 +204,7 @@ def parse_config(data: dict[str, Any], *, origin: str = "sources") -> Config:
     sources = tuple(_source(t, f"{origin}: source #{i + 1}") for i, t in enumerate(tables))
     _check_unique(sources, origin)
     fetch = FetchSettings(**_validated(data.get("fetch", {}), FETCH_KEYS, f"{origin}: [fetch]"))
+    _check_fetch_values(fetch, f"{origin}: [fetch]")
     return Config(sources=sources, fetch=fetch)
 
 
@@ -261,6 +262,29 @@ def _check_source_values(values: dict[str, Any], where: str) -> None:
             re.compile(values["require_category"])
         except re.error as e:
             raise ConfigError(f"{where}: require_category is not a valid regex: {e}") from e
+
+
+# Bounds of the numeric [fetch] keys: inclusive low, high (inf, nan and negatives would crash or
+# stall a run: a postponement of 10^300 hours cannot even be added to a date).
+_FETCH_BOUNDS: Final = {
+    "concurrency": (1, 1000),
+    "timeout": (0.1, 3600.0),
+    "max_bytes": (1, 10**10),
+    "per_host": (1, 1000),
+    "retries": (0, 10),
+    "retry_delay": (0.0, 600.0),
+    "redirect_runs": (1, 1000),
+    "run_interval_minutes": (1, 7 * 24 * 60),
+    "max_postpone_hours": (0.1, 24.0 * 365),
+    "stale_days": (0.1, 3650.0),
+}
+
+
+def _check_fetch_values(fetch: FetchSettings, where: str) -> None:
+    for name, (low, high) in _FETCH_BOUNDS.items():
+        value = getattr(fetch, name)
+        if not low <= value <= high:  # also false for nan
+            raise ConfigError(f"{where}: {name} must be between {low:g} and {high:g}, not {value!r}")
 
 
 def _check_unique(sources: tuple[Source, ...], origin: str) -> None:
