@@ -247,3 +247,23 @@ def test_an_encoding_fault_is_not_recovered_into_mojibake() -> None:
     with pytest.raises(ParseError) as caught:
         parse_feed(data, slug="s")
     assert caught.value.code == "bad_encoding"
+
+
+@pytest.mark.parametrize(
+    ("label", "codec", "title"),
+    [
+        ("ISO-2022-JP", "iso2022_jp", "日本語の見出し"),
+        ("ISO-2022-KR", "iso2022_kr", "한국어 제목"),
+        ("HZ-GB-2312", "hz", "中文标题"),
+    ],
+)
+def test_seven_bit_encodings_are_decoded_not_taken_for_ascii(label: str, codec: str, title: str) -> None:
+    # their bytes are all ASCII (escape sequences switch character sets), so "ASCII is UTF-8"
+    # would archive the escape codes; WHATWG's "replacement" for ISO-2022-KR/HZ is Python's codec
+    document = (
+        f'<?xml version="1.0" encoding="{label}"?><rss version="2.0"><channel><title>channel</title>'
+        f"<item><title>{title}</title><link>https://e.com/1</link></item></channel></rss>"
+    ).encode(codec)
+    assert document.isascii()
+    feed = parse_feed(document, slug="s")
+    assert (feed.entries[0].title, feed.recovered) == (title, None)

@@ -133,7 +133,8 @@ def as_utf8(data: bytes, *, slug: str, charset: str | None = None) -> bytes:
     labels = _labels(data, charset)
     named = [_codec(label.name) for label in labels]
     encodings = [e for e in named if e is not None and not _wide(e)]
-    if data.isascii() or (None not in named and set(encodings) == {"utf-8"}):
+    seven_bit = any(e.startswith(_SEVEN_BIT) for e in encodings)
+    if (data.isascii() and not seven_bit) or (None not in named and set(encodings) == {"utf-8"}):
         return data  # the common case: libxml2 checks the UTF-8 itself (see ``parse_xml``)
     for encoding in encodings:
         document = _try(data, encoding)
@@ -144,8 +145,9 @@ def as_utf8(data: bytes, *, slug: str, charset: str | None = None) -> bytes:
 
 
 def _try(data: bytes, encoding: str) -> bytes | None:
-    """``data`` as UTF-8 if it is valid ``encoding``; a legacy label over valid UTF-8 is a lie."""
-    if encoding == "utf-8" or encoding not in _UNICODE:
+    """``data`` as UTF-8 if it is valid ``encoding``; a legacy label over valid UTF-8 is a lie
+    (but for the 7-bit encodings, whose bytes are always valid ASCII)."""
+    if (encoding == "utf-8" or encoding not in _UNICODE) and not encoding.startswith(_SEVEN_BIT):
         if _is_utf8(data):
             return data
         if encoding == "utf-8":
@@ -155,6 +157,11 @@ def _try(data: bytes, encoding: str) -> bytes | None:
     except (UnicodeDecodeError, LookupError):
         # LookupError: a codec Python knows that is not a text encoding ("uu", "rot13", "zlib")
         return None
+
+
+# Encodings written in ASCII bytes (escape sequences switch character sets): ASCII-only bytes
+# are no sign of UTF-8 under these labels.
+_SEVEN_BIT = ("iso2022", "utf-7", "hz")
 
 
 def _labels(data: bytes, charset: str | None) -> list[_Label]:
@@ -189,6 +196,8 @@ def _codec(label: str) -> str | None:
         if encoding is None:
             return python_name
     name = str(encoding.name)
+    if name == "replacement":  # ISO-2022-KR, HZ: browsers show an error; Python can decode them
+        return _python_text_codec(label)
     return _DECODER_OF.get(name, str(encoding.codec_info.name))
 
 
