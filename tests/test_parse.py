@@ -177,6 +177,7 @@ def test_an_atom_link_wins_over_the_id() -> None:
         (b"<guid>https://e.com/a/1</guid>", "https://e.com/a/1"),
         (b'<guid isPermaLink="false">HTTPS://e.com/a/1</guid>', "HTTPS://e.com/a/1"),
         (b'<guid isPermaLink="true">/a/1</guid>', "/a/1"),
+        (b'<guid isPermaLink="true">12345</guid>', None),  # no address, whatever it says
         (b"<guid>a-1</guid>", None),
         (b'<guid isPermaLink="false">a-1</guid>', None),
     ],

@@ -49,7 +49,10 @@ def _link(link: str | None, guid: etree._Element | None) -> str | None:
     if (link is not None and link.strip()) or guid is None:
         return link
     text = text_of(guid)
-    if media.is_web_url(text) or guid.get("isPermaLink") == "true":
+    if media.is_web_url(text):
+        return text
+    # a permalink that is a path (resolved against the feed); ``12345`` is no link, whatever it says
+    if guid.get("isPermaLink") == "true" and text is not None and text.strip().startswith("/"):
         return text
     return link
 
