@@ -267,3 +267,15 @@ def test_seven_bit_encodings_are_decoded_not_taken_for_ascii(label: str, codec: 
     assert document.isascii()
     feed = parse_feed(document, slug="s")
     assert (feed.entries[0].title, feed.recovered) == (title, None)
+
+
+def test_a_bare_less_than_sign_is_kept_as_text() -> None:
+    document = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>c</title>'
+        b"<item><title>a < b, 1 <2</title><link>https://e.com/1</link><description>x</description></item>"
+        b"</channel></rss>"
+    )
+    feed = recovered(document)
+    assert feed.entries[0].title == "a < b, 1 <2"
+    assert feed.recovered is not None
+    assert "a bare < at line 1" in feed.recovered

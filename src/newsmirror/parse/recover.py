@@ -49,6 +49,9 @@ _PROTECTED = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)", re.DOT
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 _NAMED_REF = re.compile(rb"&([A-Za-z_:][\w.:-]*);")
 _BARE_AMP = re.compile(rb"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z_:][\w.:-]*;)")
+# A "<" that cannot start a tag, comment, declaration or PI (``a < b``, ``<3``): text, which
+# libxml2's recovery would drop.
+_BARE_LT = re.compile(rb"<(?![A-Za-z_:/!?\x80-\xff])")
 _FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 _DECLARED_ENTITY = re.compile(rb"<!ENTITY\s+([^\s%]+)")
 _DECLARATION = re.compile(rb"<\?xml\s[^>]*?\?>")
@@ -207,10 +210,15 @@ def _references_repaired(
         faults.add("amp", where, f"a bare & at line {where}")
         return b"&amp;"
 
+    def bare_lt(match: re.Match[bytes]) -> bytes:
+        where = line(match.start())
+        faults.add("lt", where, f"a bare < at line {where}")
+        return b"&lt;"
+
     text = _CHAR_REF.sub(char_ref, document[start:end])
     text = _NAMED_REF.sub(named_ref, text)
     text = _VOID_END.sub(b"", _VOID_START.sub(void_start, text))
-    return _BARE_AMP.sub(bare_amp, text)
+    return _BARE_LT.sub(bare_lt, _BARE_AMP.sub(bare_amp, text))
 
 
 def _allowed(code: int) -> bool:
