@@ -95,3 +95,35 @@ def test_numeric_fetch_settings_out_of_range_are_refused(key: str, value: object
     table = {"name": "a", "slug": "a", "url": "https://a/"}
     with pytest.raises(ConfigError, match=f"{key} must be between"):
         parse_config({"fetch": {key: value}, "source": [table]})
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "message"),
+    [
+        ('slug = "abc\\n"', "slug", "slug must be letters"),  # "$" matched before a final newline
+        ('name = "两行\\n名字"', "name", "control characters"),
+        (f'name = "{"长" * 81}"', "name", "243 bytes of UTF-8"),
+        ('fulltext = "div["', "fulltext", "fulltext is not a CSS selector"),
+        ('url = "https://a.example/with space"', "url", "without spaces"),
+        ("retries = -1", "retries", "retries must be between 0 and 10"),
+    ],
+)
+def test_a_bad_value_is_named_with_its_file_line_source_and_key(
+    tmp_path: Path, line: str, key: str, message: str
+) -> None:
+    base = {"name": 'name = "乙"', "slug": 'slug = "b"', "url": 'url = "https://b.example/"'}
+    lines = ["[[source]]", 'name = "甲"', 'slug = "a"', 'url = "https://a.example/"', "", "[[source]]"]
+    table = [line if k == key else v for k, v in base.items()]
+    if key not in base:
+        table.append(line)
+    fetch = ["", "[fetch]", line] if key == "retries" else []
+    path = tmp_path / "sources.toml"
+    if fetch:
+        table = list(base.values())
+    path.write_text("\n".join([*lines, *table, *fetch]) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    where = path.read_text("utf-8").splitlines().index(line) + 1
+    assert caught.value.message.startswith(f"{path}:{where}: ")
+    assert message in caught.value.message
+    assert ("[fetch]" if fetch else "source #2") in caught.value.message

@@ -15,12 +15,16 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 from .exceptions import ConfigError
+from .transform.extract import selector_error
 from .types import Source
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,9 @@ class Key:
     kind: type | tuple[str, ...]
     default: Any
     doc: str
+    bounds: tuple[float, float] | None = None
+    """Inclusive range of a number: infinities, NaN and values that would stall or crash a run
+    (``concurrency = 0`` waits forever, a postponement of 10^300 hours cannot be added to a date)."""
 
 
 SOURCE_KEYS: Final = (
@@ -77,24 +84,25 @@ RETIRED_SOURCE_KEYS: Final = {
 """Keys of earlier versions: still accepted (type-checked) in a sources file, and ignored."""
 
 FETCH_KEYS: Final = (
-    Key("concurrency", int, 16, "requests in flight at once"),
-    Key("timeout", float, 30.0, "seconds allowed for one whole request"),
-    Key("max_bytes", int, 20_000_000, "largest response body accepted, in bytes"),
+    Key("concurrency", int, 16, "requests in flight at once", (1, 1000)),
+    Key("timeout", float, 30.0, "seconds allowed for one whole request", (0.1, 3600)),
+    Key("max_bytes", int, 20_000_000, "largest response body accepted, in bytes", (1, 10**10)),
     Key(
         "user_agent",
         str,
         "newsmirror/0.1 (+https://github.com/newsmirror/newsmirror)",
         "User-Agent header sent with every request; name your archive and a contact URL",
     ),
-    Key("per_host", int, 4, "requests in flight at once to one host"),
-    Key("retries", int, 2, "extra attempts after a transient failure (connection, timeout, 5xx)"),
-    Key("retry_delay", float, 1.0, "seconds before the first retry; doubled each time, with jitter"),
+    Key("per_host", int, 4, "requests in flight at once to one host", (1, 1000)),
+    Key("retries", int, 2, "extra attempts after a transient failure (connection, timeout, 5xx)", (0, 10)),
+    Key("retry_delay", float, 1.0, "seconds before the first retry; doubled each time, with jitter", (0, 60)),
     Key(
         "redirect_runs",
         int,
         3,
         "runs in a row a permanent redirect (301/308) must be seen before the "
         "source's URL is updated in the archive's state",
+        (1, 1000),
     ),
     Key(
         "run_interval_minutes",
@@ -102,6 +110,7 @@ FETCH_KEYS: Final = (
         60,
         "how often the archive runs; a postponement (Retry-After, "
         "max-age) ending before the next run is not recorded",
+        (1, 7 * 24 * 60),
     ),
     Key(
         "max_postpone_hours",
@@ -109,8 +118,9 @@ FETCH_KEYS: Final = (
         24.0,
         "longest a source is postponed (Retry-After, max-age, Expires, backoff); a postponement "
         "saved further ahead (a clock that ran ahead) is ignored",
+        (0.1, 24 * 365),
     ),
-    Key("stale_days", float, 7.0, "a source with no new article for this many days is flagged stale"),
+    Key("stale_days", float, 7.0, "a source with no new article for this many days is stale", (0.1, 999)),
 )
 
 log = logging.getLogger(__name__)
@@ -188,10 +198,44 @@ def load_config(path: Path | None) -> Config:
     if path is None:
         return Config(sources=BUILTIN_SOURCES)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"{path}: cannot read sources file: {e}") from e
-    return parse_config(data, origin=str(path))
+    try:
+        return parse_config(data, origin=str(path))
+    except SettingError as e:
+        line = _line_of(text, e.table, e.key)
+        if line is None:
+            raise
+        raise ConfigError(e.message.replace(f"{path}:", f"{path}:{line}:", 1)) from e
+
+
+class SettingError(ConfigError):
+    """A setting's value is refused; ``key`` and the table say where it is written."""
+
+    def __init__(self, message: str, key: str, table: tuple[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.table = table
+        """``("source", n)`` for the n-th ``[[source]]`` (from 1), ``("fetch", 0)``."""
+
+
+def _line_of(text: str, table: tuple[str, int] | None, key: str) -> int | None:
+    """The line where ``key`` is written in that table of the TOML text (None if not found)."""
+    if table is None:
+        return None
+    kind, number = table
+    current, seen = "", 0
+    assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for line_number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = "source" if stripped.startswith("[[source]]") else stripped.strip("[] ")
+            seen += current == "source"
+        elif current == kind and (kind != "source" or seen == number) and assignment.match(line):
+            return line_number
+    return None
 
 
 def parse_config(data: dict[str, Any], *, origin: str = "sources") -> Config:
@@ -201,11 +245,23 @@ def parse_config(data: dict[str, Any], *, origin: str = "sources") -> Config:
     tables = data.get("source", [])
     if not isinstance(tables, list) or not tables:
         raise ConfigError(f"{origin}: needs at least one [[source]] table")
-    sources = tuple(_source(t, f"{origin}: source #{i + 1}") for i, t in enumerate(tables))
+    sources = tuple(
+        _in_table(("source", i + 1), _source, table, f"{origin}: source #{i + 1}")
+        for i, table in enumerate(tables)
+    )
     _check_unique(sources, origin)
-    fetch = FetchSettings(**_validated(data.get("fetch", {}), FETCH_KEYS, f"{origin}: [fetch]"))
-    _check_fetch_values(fetch, f"{origin}: [fetch]")
+    where = f"{origin}: [fetch]"
+    fetch = FetchSettings(**_in_table(("fetch", 0), _validated, data.get("fetch", {}), FETCH_KEYS, where))
     return Config(sources=sources, fetch=fetch)
+
+
+def _in_table(table: tuple[str, int], check: Callable[..., T], *args: Any) -> T:
+    """``check(*args)``, its refusals marked with the table they are about (for the line)."""
+    try:
+        return check(*args)
+    except SettingError as e:
+        e.table = table
+        raise
 
 
 def _source(table: Any, where: str) -> Source:
@@ -241,50 +297,48 @@ def _validated(table: dict[str, Any], keys: tuple[Key, ...], where: str) -> dict
 def _checked(key: Key, value: Any, where: str) -> Any:
     if isinstance(key.kind, tuple):
         if value not in key.kind:
-            raise ConfigError(f"{where}: {key.name} must be one of {', '.join(key.kind)}, not {value!r}")
+            message = f"{where}: {key.name} must be one of {', '.join(key.kind)}, not {value!r}"
+            raise SettingError(message, key.name)
         return value
     if key.kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, key.kind) or (key.kind is int and isinstance(value, bool)):
-        raise ConfigError(f"{where}: {key.name} must be {key.kind.__name__}, not {value!r}")
+        raise SettingError(f"{where}: {key.name} must be {key.kind.__name__}, not {value!r}", key.name)
+    if key.bounds is not None and not key.bounds[0] <= cast(float, value) <= key.bounds[1]:  # False for NaN
+        low, high = key.bounds
+        message = f"{where}: {key.name} must be between {low:g} and {high:g}, not {value!r}"
+        raise SettingError(message, key.name)
     return value
 
 
+# A name or slug becomes a file name (``lists/<name>.md``, ``.newsmirror/index/<slug>.jsonl``):
+# at most 255 bytes on the file systems archives live on, less the longest suffix.
+_NAME_BYTES: Final = 240
+_CONTROLS: Final = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+
+
 def _check_source_values(values: dict[str, Any], where: str) -> None:
-    if not _SLUG.match(values["slug"]):
-        raise ConfigError(f"{where}: slug must be letters, digits, '-' or '_'")
-    if not values["name"].strip() or "/" in values["name"] or "\x00" in values["name"]:
-        raise ConfigError(f"{where}: name must be non-empty and contain no '/'")
-    if not re.match(r"^https?://", values["url"]):
-        raise ConfigError(f"{where}: url must start with http:// or https://")
+    slug, name, url = values["slug"], values["name"], values["url"]
+    if not _SLUG.fullmatch(slug):  # fullmatch: "$" would let "abc\n" through
+        raise SettingError(f"{where}: slug must be letters, digits, '-' or '_'", "slug")
+    if not name.strip() or "/" in name or _CONTROLS.search(name):
+        raise SettingError(f"{where}: name must be non-empty, without '/' or control characters", "name")
+    for key, text in (("name", name), ("slug", slug)):
+        if len(text.encode("utf-8")) > _NAME_BYTES:
+            message = f"{where}: {key} is {len(text.encode())} bytes of UTF-8; file names allow {_NAME_BYTES}"
+            raise SettingError(message, key)
+    if not re.match(r"^https?://[^\s]+$", url) or _CONTROLS.search(url):
+        raise SettingError(f"{where}: url must be an http:// or https:// URL without spaces", "url")
     if values.get("require_category") is not None:
         try:
             re.compile(values["require_category"])
         except re.error as e:
-            raise ConfigError(f"{where}: require_category is not a valid regex: {e}") from e
-
-
-# Bounds of the numeric [fetch] keys: inclusive low, high (inf, nan and negatives would crash or
-# stall a run: a postponement of 10^300 hours cannot even be added to a date).
-_FETCH_BOUNDS: Final = {
-    "concurrency": (1, 1000),
-    "timeout": (0.1, 3600.0),
-    "max_bytes": (1, 10**10),
-    "per_host": (1, 1000),
-    "retries": (0, 10),
-    "retry_delay": (0.0, 600.0),
-    "redirect_runs": (1, 1000),
-    "run_interval_minutes": (1, 7 * 24 * 60),
-    "max_postpone_hours": (0.1, 24.0 * 365),
-    "stale_days": (0.1, 3650.0),
-}
-
-
-def _check_fetch_values(fetch: FetchSettings, where: str) -> None:
-    for name, (low, high) in _FETCH_BOUNDS.items():
-        value = getattr(fetch, name)
-        if not low <= value <= high:  # also false for nan
-            raise ConfigError(f"{where}: {name} must be between {low:g} and {high:g}, not {value!r}")
+            message = f"{where}: require_category is not a valid regex: {e}"
+            raise SettingError(message, "require_category") from e
+    if values.get("fulltext") is not None:
+        problem = selector_error(values["fulltext"])
+        if problem is not None:
+            raise SettingError(f"{where}: fulltext is not a CSS selector: {problem}", "fulltext")
 
 
 def _check_unique(sources: tuple[Source, ...], origin: str) -> None:
