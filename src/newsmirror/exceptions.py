@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .redact import redact_text, redact_url
+
 
 class NewsmirrorError(Exception):
     """Root of every error newsmirror raises on purpose."""
@@ -46,8 +48,10 @@ class FetchError(SourceError):
     code = "fetch_error"
 
     def __init__(self, slug: str, url: str, message: str, *, code: str | None = None) -> None:
-        super().__init__(slug, f"{message} ({url})", code=code)
-        self.url = url
+        # a feed URL's credentials must not reach a report, a log or the public archive
+        shown = redact_url(url)
+        super().__init__(slug, f"{redact_text(message)} ({shown})", code=code)
+        self.url = shown
         self.retry_at: datetime | None = None
         """When the server asked to be tried again (``Retry-After`` of a 429 or 503)."""
 

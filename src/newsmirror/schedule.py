@@ -22,6 +22,7 @@ from typing import Any
 from .config import FetchSettings
 from .exceptions import NewsmirrorError
 from .fetch import Fetched, Validators
+from .redact import redact_text, redact_url, restore, same_url
 from .types import Source
 
 BACKOFF_AFTER = 3
@@ -77,8 +78,8 @@ def moment_of(text: str | None) -> datetime | None:
 
 def fetch_url(source: Source, state: SourceState) -> str:
     """The configured URL, unless the archive recorded a permanent move away from it."""
-    if state.moved_to and state.moved_from == source.url:
-        return state.moved_to
+    if state.moved_to and same_url(state.moved_from, source.url):
+        return restore(state.moved_to, source.url)  # the state keeps URLs redacted
     return source.url
 
 
@@ -96,7 +97,8 @@ def reason_to_skip(
     written by a clock that ran ahead, or by an older version: it is not honoured, so the
     source recovers as soon as the clock is right again.
     """
-    if state.result == "disabled" and state.disabled_url in (None, fetch_url(source, state)):
+    disabled_here = state.disabled_url is None or same_url(state.disabled_url, fetch_url(source, state))
+    if state.result == "disabled" and disabled_here:
         return f"disabled: {state.message} (re-enable with `newsmirror enable`)"
     until = moment_of(state.not_before)
     if until is not None and now < until <= now + _longest_postponement(settings):
@@ -138,12 +140,15 @@ def _track_redirect(
 ) -> tuple[SourceState, tuple[str, ...]]:
     if target is None:
         return replace(state, redirect_to=None, redirect_seen=0), ()
-    seen = state.redirect_seen + 1 if target == state.redirect_to else 1
+    shown = redact_url(target)
+    seen = state.redirect_seen + 1 if shown == state.redirect_to else 1
     if seen < settings.redirect_runs:
-        note = f"permanent redirect to {target} seen {seen} of {settings.redirect_runs} runs"
-        return replace(state, redirect_to=target, redirect_seen=seen), (note,)
-    moved = replace(state, moved_from=source.url, moved_to=target, redirect_to=None, redirect_seen=0)
-    return moved, (f"moved permanently to {target}: the archive now fetches it from there",)
+        note = f"permanent redirect to {shown} seen {seen} of {settings.redirect_runs} runs"
+        return replace(state, redirect_to=shown, redirect_seen=seen), (note,)
+    moved = replace(
+        state, moved_from=redact_url(source.url), moved_to=shown, redirect_to=None, redirect_seen=0
+    )
+    return moved, (f"moved permanently to {shown}: the archive now fetches it from there",)
 
 
 def after_failure(
@@ -161,13 +166,14 @@ def after_failure(
         state,
         result="failed",
         code=error.code,
-        message=error.message,
+        message=redact_text(error.message),
         since=state.since if same else stamp(now),
         failures=failures,
         recovered=None,
     )
     if error.code == "http_410":
-        return replace(failed, result="disabled", message=f"410 Gone since {stamp(now)}", disabled_url=url)
+        gone = redact_url(url) if url is not None else None
+        return replace(failed, result="disabled", message=f"410 Gone since {stamp(now)}", disabled_url=gone)
     retry = getattr(error, "retry_at", None)
     return replace(failed, not_before=_postpone(retry, now, settings) or _backoff(failures, now, settings))
 

@@ -18,6 +18,7 @@ from .decide import decide
 from .exceptions import NewsmirrorError, SourceError
 from .fetch import Fetched, Fetcher
 from .parse import parse_feed
+from .redact import redact_text
 from .render import article_body, list_title, render_article, render_list
 from .schedule import SourceState
 from .store import ArchiveStore
@@ -85,7 +86,8 @@ async def _guarded(source: Source, state: SourceState, ctx: RunContext) -> Outco
         return _failed(source, state, e, ctx)
     except Exception as e:  # the per-source boundary: a bug must not stop the other sources
         log.exception("source failed unexpectedly", extra={"source": source.slug})
-        error = NewsmirrorError(f"{source.slug}: {type(e).__name__}: {e}", code="internal_error")
+        what = f"{source.slug}: {type(e).__name__}: {redact_text(str(e))}"
+        error = NewsmirrorError(what, code="internal_error")
         return _failed(source, state, error, ctx)
 
 

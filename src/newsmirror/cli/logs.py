@@ -7,6 +7,8 @@ import sys
 from datetime import UTC, datetime
 from typing import ClassVar, TextIO
 
+from ..redact import redact_text
+
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
@@ -27,7 +29,7 @@ class KeyValueFormatter(logging.Formatter):
         line = " ".join(f"{k}={self._value(v)}" for k, v in pairs)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return redact_text(line)  # a feed URL's credentials never reach a CI log
 
     def _value(self, value: object) -> str:
         text = str(value)
