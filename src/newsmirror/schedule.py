@@ -67,13 +67,21 @@ class SourceState:
 
 
 def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-01-02T03:04:05Z``; the year always four digits (``%Y`` writes year 1 as ``1``, which
+    does not read back)."""
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def moment_of(text: str | None) -> datetime | None:
-    if not text:
+    """A saved time, or None when there is none or it does not read (then it is not honoured)."""
+    if not text or not isinstance(text, str):
         return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def fetch_url(source: Source, state: SourceState) -> str:

@@ -8,11 +8,14 @@ Exit status (documented in the README):
 * 3 — another run holds the archive's lock
 * 4 — the archive was updated but a push failed
 * 5 — the archive could not be read or written, or git failed
+* 6 — an internal error (a bug): a clear one-line message, the traceback with ``-v``
+* 130 — interrupted (Ctrl-C)
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -20,9 +23,13 @@ from datetime import datetime
 import httpx
 
 from ..exceptions import ArchiveLockedError, ConfigError, NewsmirrorError
+from ..redact import redact_text
 from . import demo, enable, import_cmd, init, logs, run, status
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_PUSH_FAILED, EXIT_ARCHIVE = range(6)
+EXIT_INTERNAL = 6
+EXIT_INTERRUPTED = 130
+log = logging.getLogger("newsmirror.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +65,14 @@ def main(
         return _fail(e, EXIT_LOCKED)
     except NewsmirrorError as e:
         return _fail(e, EXIT_ARCHIVE)
+    except KeyboardInterrupt:
+        print("newsmirror: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # the CLI's boundary: a bug must not pass for "some sources failed" (1)
+        log.info("internal error", exc_info=True)  # the traceback, with -v
+        what = f"{type(e).__name__}: {redact_text(str(e))}"
+        print(f"newsmirror: internal error (a bug; -v shows where): {what}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def _fail(error: NewsmirrorError, code: int) -> int:

@@ -93,7 +93,14 @@ def _moment(text: str) -> datetime:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from e
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not NOW_RANGE[0] <= moment.year <= NOW_RANGE[1]:
+        # a run's time is written into the state and dated articles: keep it one they can hold
+        raise argparse.ArgumentTypeError(f"{text!r} is outside the years {NOW_RANGE[0]}–{NOW_RANGE[1]}")
+    return moment
+
+
+NOW_RANGE = (1990, 9000)
 
 
 def _fixed(moment: datetime) -> Callable[[], datetime]:
