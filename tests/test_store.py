@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from newsmirror.exceptions import StorageError
+from newsmirror.render import list_title
 from newsmirror.store import RepoStore
 from newsmirror.types import Record, SourceIndex
 
@@ -61,13 +62,29 @@ def test_pages_are_written_only_when_their_bytes_change(tmp_path: Path) -> None:
     assert (tmp_path / "lists/甲.md").read_bytes() == "甲\n------\n\n\n".encode()
 
 
-def test_a_corrupt_index_is_a_storage_error_naming_the_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"{not json\n",
+        b'{"id": 5, "ms": 1, "ti',  # half a line: a run killed while writing it
+        b"\xff\xfe not utf-8\n",
+        b'{"id": 5, "ms": "soon", "title": "t", "link": "https://e.com/a"}\n',
+        b'{"id": 5, "ms": 1, "title": null, "link": "https://e.com/a"}\n',
+    ],
+)
+def test_a_damaged_index_is_rebuilt_from_the_article_files(
+    tmp_path: Path, damage: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
     store = RepoStore(tmp_path)
+    store.create_article("s", 5, ARTICLE)
     path = tmp_path / ".newsmirror/index/s.jsonl"
     path.parent.mkdir(parents=True)
-    path.write_text("{not json\n", encoding="utf-8")
-    with pytest.raises(StorageError, match=r"s\.jsonl:1: bad index line"):
-        store.load_index("s")
+    path.write_bytes(damage)
+    index = store.load_index("s")
+    assert list(index.records) == [5]
+    assert index.records[5].title == list_title(ARTICLE)
+    assert "s.jsonl" in caplog.text
+    assert "rebuilding the index of s" in caplog.text
 
 
 def test_titles_with_unicode_line_separators_survive_the_index(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import httpx
 
 from . import publish, schedule
 from .config import Config
-from .exceptions import ArchiveLockedError, ConfigError
+from .exceptions import ArchiveLockedError, ConfigError, StorageError
 from .fetch import Fetcher
 from .health import Health, assess, newest_text, problems, recent_counts, state_notes, status_text
 from .render import (
@@ -125,7 +125,7 @@ class Archive:
         states = self.latest_states()
         report = []
         for source in config.sources:
-            index = self.store.load_index(source.slug)
+            index = self._index_or_empty(source)
             state = states.get(source.slug, SourceState())
             health = assess(
                 source,
@@ -217,9 +217,18 @@ class Archive:
         """Article count and newest timestamp: from this run's result, else from the index."""
         if result is not None and result.articles is not None:
             return result.articles, result.newest_ms
-        index = self.store.load_index(source.slug)
+        index = self._index_or_empty(source)
         self._ensure_list(source, index)
         return index.size, index.newest_ms()
+
+    def _index_or_empty(self, source: Source) -> SourceIndex:
+        """A source whose folder cannot be read (``articles/<slug>`` is a file …) has failed on
+        its own already; the pages of the others must still be written."""
+        try:
+            return self.store.load_index(source.slug)
+        except StorageError as e:
+            log.warning("%s", e, extra={"source": source.slug})
+            return SourceIndex()
 
     def _ensure_list(self, source: Source, index: SourceIndex) -> None:
         """A source that has never succeeded still gets its list page, so README links work.

@@ -56,14 +56,22 @@ class SourceState:
 
     @classmethod
     def from_json(cls, data: Any) -> SourceState:
+        """The saved state; a field of the wrong type (a hand-edit, a damaged file) is dropped,
+        so that one source's garbled state never stops a run."""
         if not isinstance(data, dict):
             return cls()
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        defaults = {f.name: f.default for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in defaults and _fits(v, defaults[k])})
 
     def lasting(self) -> SourceState:
         """The part worth a commit: everything but the time of the last success."""
         return replace(self, last_success=None)
+
+
+def _fits(value: Any, default: Any) -> bool:
+    if default is None:
+        return isinstance(value, str)
+    return type(value) is type(default)
 
 
 def stamp(moment: datetime) -> str:

@@ -17,17 +17,21 @@ by a killed run all continue correctly.  Every write is atomic (temp file + rena
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..exceptions import StorageError
 from ..render import list_title
 from ..types import Record, SourceIndex
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STATE_DIR = ".newsmirror"
 # Any id the schemes can give: countdown ids are below 2^20, post ids below 2^60 (decide.post_id).
@@ -83,7 +87,15 @@ class RepoStore:
         self._write_if_changed(self._index_path(slug), "".join(lines))
 
     def _read_saved_index(self, slug: str) -> dict[int, Record]:
-        return dict(_read_record_file(self._index_path(slug)))
+        """The saved index, or nothing when it is damaged: the records are then read from the
+        article files (the tree is the truth; only the guids the files do not carry are lost)."""
+        try:
+            return dict(_read_record_file(self._index_path(slug)))
+        except StorageError as e:
+            if isinstance(e.__cause__, OSError):  # unreadable, not damaged: that is for the caller
+                raise
+            log.warning("%s; rebuilding the index of %s from its article files", e, slug)
+            return {}
 
     def _article_ids(self, slug: str) -> Iterator[int]:
         folder = self.article_dir(slug)
@@ -150,7 +162,10 @@ class RepoStore:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as e:
+        except ValueError as e:  # not JSON, not UTF-8: start over rather than stop every run
+            log.warning("%s: unreadable, every source starts with a fresh state: %s", path, e)
+            return {}
+        except OSError as e:
             raise StorageError(f"{path}: cannot read status: {e}") from e
         return data if isinstance(data, dict) else {}
 
@@ -257,6 +272,18 @@ def _record_line(record: Record) -> str:
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def _typed(value: Any, kind: type[T]) -> T:
+    """``value`` when it is a ``kind``, else TypeError: a hand-edited or damaged line
+    (``"ms": "soon"``, ``"title": null``) must not reach the numbering or the lists."""
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"{value!r} is not {kind.__name__}")
+    return value
+
+
+def _optional(value: Any, kind: type[T]) -> T | None:
+    return None if value is None else _typed(value, kind)
+
+
 def _parse_record_lines(text: str, path: Path) -> Iterator[tuple[int, Record]]:
     # JSON escapes \n and \r but not U+2028 or U+0085, which str.splitlines() would split on
     for number, line in enumerate(text.split("\n"), 1):
@@ -265,13 +292,13 @@ def _parse_record_lines(text: str, path: Path) -> Iterator[tuple[int, Record]]:
         try:
             fields = json.loads(line)
             record = Record(
-                id=int(fields["id"]),
-                ms=fields.get("ms"),
-                title=fields["title"],
-                link=fields["link"],
-                guid=fields.get("guid"),
-                path=fields.get("path"),
-                feed_date=fields.get("feed_date"),
+                id=_typed(fields["id"], int),
+                ms=_optional(fields.get("ms"), int),
+                title=_typed(fields["title"], str),
+                link=_typed(fields["link"], str),
+                guid=_optional(fields.get("guid"), str),
+                path=_optional(fields.get("path"), str),
+                feed_date=_optional(fields.get("feed_date"), str),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise StorageError(f"{path}:{number}: bad index line: {e}") from e
