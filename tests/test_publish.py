@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsmirror import publish
+from newsmirror.exceptions import PublishError
 from newsmirror.types import PushResult
 
 LIST = "lists/新闻.md"
@@ -377,3 +378,9 @@ def test_a_branch_without_a_commit_pushes_nothing(tmp_path: Path) -> None:
     assert publish.push_all(local) == (
         PushResult(remote="r0", ok=False, message="nothing pushed: the branch has no commit yet"),
     )
+
+
+def test_a_failing_git_command_is_named_past_its_global_options(tmp_path: Path) -> None:
+    publish.ensure_repo(tmp_path)
+    with pytest.raises(PublishError, match=r"^git add failed in .*did not match any files"):
+        publish.git(tmp_path, "-c", "core.quotepath=false", "add", "--", "no-such-file")

@@ -162,9 +162,12 @@ class Archive:
 
     def _save_local_states(self, full: Mapping[str, Any]) -> None:
         path = publish.git_dir(self.root) / "newsmirror-status.json"
-        path.write_text(
-            json.dumps(full, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        try:
+            path.write_text(
+                json.dumps(full, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+            )
+        except OSError as e:  # a read-only or full .git: a storage error, not a crash
+            raise StorageError(f"{path}: cannot write the local state: {e}") from e
 
     def latest_states(self) -> dict[str, SourceState]:
         """The freshest known state: this machine's last run if any, else the committed one."""

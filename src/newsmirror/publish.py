@@ -41,8 +41,19 @@ def git(
     except OSError as e:
         raise PublishError(f"cannot run git: {e}") from e
     if check and done.returncode != 0:
-        raise PublishError(f"git {args[0]} failed in {root}: {_reason(done)}")
+        raise PublishError(f"git {_command(args)} failed in {root}: {_reason(done)}")
     return done
+
+
+def _command(args: tuple[str, ...]) -> str:
+    """The git subcommand, past ``-c key=value`` and other global options (``git -c … add``
+    failing must say ``add``)."""
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        option = rest.pop(0)
+        if option in ("-c", "-C") and rest:
+            rest.pop(0)
+    return rest[0] if rest else " ".join(args)
 
 
 def ensure_repo(root: Path) -> None:
