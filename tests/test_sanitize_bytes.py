@@ -235,3 +235,11 @@ def test_such_words_in_the_article_text_are_prose_and_stay(prose: str) -> None:
     assert neutralize(body) == body
     with_script = body + TWITTER_JS
     assert neutralize(with_script) == body  # only the script goes, the prose stays byte for byte
+
+
+def test_markup_the_tokenizer_refuses_is_sanitized_whole() -> None:
+    # html.parser raises AssertionError on an unknown marked section (found by fuzz/fuzz_feed.py)
+    body = "<p>前</p><![CDATTA [x]]><script>alert(1)</script>"
+    assert cut_active(body) is None
+    assert neutralize(body) == clean(body)
+    assert not has_active_content(neutralize(body))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -73,8 +74,9 @@ def test_pages_are_written_only_when_their_bytes_change(tmp_path: Path) -> None:
     ],
 )
 def test_a_damaged_index_is_rebuilt_from_the_article_files(
-    tmp_path: Path, damage: bytes, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, damage: bytes, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(logging.getLogger("newsmirror"), "propagate", True)  # the CLI turns it off
     store = RepoStore(tmp_path)
     store.create_article("s", 5, ARTICLE)
     path = tmp_path / ".newsmirror/index/s.jsonl"

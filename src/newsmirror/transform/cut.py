@@ -35,11 +35,15 @@ _NAME_LEAD: Final = "</" + _TAG_BLANKS
 _ACTIVE_NAMES: Final = tuple(sorted(ACTIVE_TAGS))
 
 
-def cut_active(html: str) -> str:
-    """``html`` less every active element, attribute, comment or declaration it could locate."""
+def cut_active(html: str) -> str | None:
+    """``html`` less every active element, attribute, comment or declaration it could locate;
+    None when the tokenizer gives up on it (the caller then sanitizes the whole body)."""
     cutter = _Cutter(html)
-    cutter.feed(html)
-    cutter.close()
+    try:
+        cutter.feed(html)
+        cutter.close()
+    except AssertionError:  # html.parser's way of refusing markup: ``<![CDATTA ``
+        return None
     return _without(html, cutter.finish())
 
 
@@ -60,7 +64,10 @@ def cut_active_near(html: str) -> str | None:
     if start is None:
         return None
     cutter = _Cutter(html[start:])
-    end = _feed_until_plain(cutter, html, start, hits[-1])
+    try:
+        end = _feed_until_plain(cutter, html, start, hits[-1])
+    except AssertionError:  # html.parser's way of refusing markup
+        return None
     cuts = [(start + a, start + b) for a, b in cutter.finish()]
     return _without(html, cuts) if end is not None else None
 

@@ -120,7 +120,7 @@ def neutralize(html: str) -> str:
     if near is not None and not has_active_content(near):
         return near
     cut = cut_active(html)
-    return cut if not has_active_content(cut) else clean(html)
+    return cut if cut is not None and not has_active_content(cut) else clean(html)
 
 
 def clean(html: str) -> str:
