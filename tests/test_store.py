@@ -77,6 +77,7 @@ def test_a_damaged_index_is_rebuilt_from_the_article_files(
     tmp_path: Path, damage: bytes, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(logging.getLogger("newsmirror"), "propagate", True)  # the CLI turns it off
+    caplog.set_level(logging.WARNING, logger="newsmirror")  # and may have left it at ERROR
     store = RepoStore(tmp_path)
     store.create_article("s", 5, ARTICLE)
     path = tmp_path / ".newsmirror/index/s.jsonl"
