@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from newsmirror.cli import main
+
 from .conftest import NOW, NOW_MS, Runner
 from .feeds import It, rss
 
@@ -105,3 +107,22 @@ def test_every_item_of_a_feed_of_odd_dates_is_archived_once(
     serve(runner, *items, It("新的一篇", "https://e.com/new", rfc822(base - timedelta(days=9000))))
     second = result(runner, capsys)
     assert (len(second["new"]), second["unchanged"], second["skipped"]) == (1, 6, [])  # type: ignore[arg-type]
+
+
+def test_a_file_dated_in_9999_is_not_the_newest_article_nor_silences_the_stale_alarm(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = datetime(2020, 7, 20, 7, 41, 21, tzinfo=UTC)
+    serve(runner, It("旧闻", "https://e.com/old", rfc822(old)))
+    assert runner.run() == 0
+    far = "<!--253402214400000-->\n[九九九九年](https://e.com/9999)\n------\n\n<p>x</p>\n"
+    (runner.archive / "articles/news/1048573.md").write_text(far, encoding="utf-8")  # an older version's
+    runner.run()
+    capsys.readouterr()
+    sources = str(runner.root / "sources.toml")
+    main(["status", "--archive", str(runner.archive), "--sources", sources, "--json"])
+    [status] = json.loads(capsys.readouterr().out)
+    assert status["newest_ms"] == int(old.timestamp() * 1000)
+    assert status["stale"] is True
+    assert "2020-07-20" in (runner.archive / "README.md").read_text("utf-8")
+    assert "9999" not in (runner.archive / "README.md").read_text("utf-8")

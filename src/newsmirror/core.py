@@ -131,7 +131,7 @@ class Archive:
                 source,
                 state,
                 articles=index.size,
-                newest_ms=index.newest_ms(),
+                newest_ms=index.newest_ms(int(now.timestamp() * 1000)),
                 now=now,
                 settings=config.fetch,
             )
@@ -209,20 +209,22 @@ class Archive:
         now: datetime,
         config: Config,
     ) -> Health:
-        articles, newest = self._size(source, result)
+        articles, newest = self._size(source, result, now)
         state = states.get(source.slug, SourceState())
         return assess(source, state, articles=articles, newest_ms=newest, now=now, settings=config.fetch)
 
     def _feed_id(self) -> str:
         return f"{self.store.archive_id()}:status"
 
-    def _size(self, source: Source, result: SourceResult | None) -> tuple[int, int | None]:
+    def _size(
+        self, source: Source, result: SourceResult | None, now: datetime
+    ) -> tuple[int, int | None]:
         """Article count and newest timestamp: from this run's result, else from the index."""
         if result is not None and result.articles is not None:
             return result.articles, result.newest_ms
         index = self._index_or_empty(source)
         self._ensure_list(source, index)
-        return index.size, index.newest_ms()
+        return index.size, index.newest_ms(int(now.timestamp() * 1000))
 
     def _index_or_empty(self, source: Source) -> SourceIndex:
         """A source whose folder cannot be read (``articles/<slug>`` is a file …) has failed on

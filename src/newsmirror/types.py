@@ -119,8 +119,16 @@ class SourceIndex:
         ids = [*self.records, *(r.id for r in self.legacy)]
         return min(ids) if ids else None
 
-    def newest_ms(self) -> int | None:
-        times = [r.ms for r in (*self.records.values(), *self.legacy) if r.ms is not None]
+    def newest_ms(self, now_ms: int | None = None) -> int | None:
+        """The newest article's timestamp; with ``now_ms``, files dated more than two days after it
+        do not count (a date of 9999 archived by an older version must not read as the newest
+        article, nor switch the stale alarm off for good)."""
+        limit = None if now_ms is None else now_ms + 2 * 86_400_000
+        times = [
+            r.ms
+            for r in (*self.records.values(), *self.legacy)
+            if r.ms is not None and (limit is None or r.ms <= limit)
+        ]
         return max(times) if times else None
 
     @property

@@ -146,7 +146,7 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         unchanged=plan.known - len(stored.updated),
         skipped=(*prepared.skipped, *plan.skipped, *page_skips),
         articles=after.size,
-        newest_ms=after.newest_ms(),
+        newest_ms=after.newest_ms(ctx.now_ms),
         notes=(*notes, *(f"collision: {c}" for c in plan.collisions)),
         recovered=feed.recovered,
     )
