@@ -21,11 +21,11 @@ Rules (SPEC §5, with the data-loss bugs of §6 fixed):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import count
 
-from .identity import Identity, Match, Story, post_number
+from .identity import BodyOf, Identity, Match, Story, no_body, post_number
 from .types import FIRST_ID, Candidate, Plan, Planned, Record, Skipped, Source, SourceIndex
 
 DAY_MS = 86_400_000
@@ -47,14 +47,14 @@ def decide(
     candidates: Iterable[Candidate],
     *,
     now_ms: int,
-    bodies: Mapping[int, str] | None = None,
+    bodies: BodyOf | None = None,
 ) -> Plan:
     """The plan for one source's candidates against its archive ``index``.
 
-    ``bodies`` gives an archived article's body by id; it is read only to confirm a doubtful
+    ``bodies`` reads an archived article's body by id; it is called only to confirm a doubtful
     match (``identity.Identity``).
     """
-    archived = bodies if bodies is not None else {}
+    archived = bodies if bodies is not None else no_body
     if source.ids == "post-id":
         return _decide_post_ids(source, index, list(candidates), now_ms, archived)
     return _decide_countdown(source, index, list(candidates), now_ms, archived)
@@ -64,7 +64,6 @@ def decide(
 class _Draft:
     """A plan being built."""
 
-    fresh: list[Candidate] = field(default_factory=list)
     writes: list[Planned] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     collisions: list[str] = field(default_factory=list)
@@ -92,22 +91,35 @@ class _Draft:
 
 
 def _decide_countdown(
-    source: Source, index: SourceIndex, candidates: list[Candidate], now_ms: int, bodies: Mapping[int, str]
+    source: Source, index: SourceIndex, candidates: list[Candidate], now_ms: int, bodies: BodyOf
 ) -> Plan:
-    identity = Identity.of_archive(source, index, bodies)
     draft = _Draft()
+    fresh = list(_unseen(source, index, candidates, now_ms, bodies, draft))
+    draft.writes[:0] = _number(fresh, _next_ids(index), now_ms, draft.skipped)
+    return draft.plan()
+
+
+def _unseen(
+    source: Source,
+    index: SourceIndex,
+    candidates: list[Candidate],
+    now_ms: int,
+    bodies: BodyOf,
+    draft: _Draft,
+) -> Iterator[Candidate]:
+    """The candidates the archive does not have; known ones are counted (and refreshed, where
+    the source asks for it) in ``draft``, repeats and collisions noted there."""
+    identity = Identity.of_archive(source, index, bodies)
     for candidate, in_feed in _distinct(source, candidates, draft):
         match = draft.look_up(candidate, identity, in_feed)
         if match is None:
             continue
-        if match.same is not None:
-            draft.known += 1
-            if source.refresh and match.same.id in index.records:
-                draft.writes.append(_refresh(index.records[match.same.id], candidate, now_ms))
+        if match.same is None:
+            yield candidate
             continue
-        draft.fresh.append(candidate)
-    draft.writes[:0] = _number(draft.fresh, _next_ids(index), now_ms, draft.skipped)
-    return draft.plan()
+        draft.known += 1
+        if source.refresh and match.same.id in index.records:
+            draft.writes.append(_refresh(index.records[match.same.id], candidate, now_ms))
 
 
 def _distinct(
@@ -164,20 +176,11 @@ def _ms(candidate: Candidate, record: Record | None, now_ms: int) -> int:
 
 
 def _decide_post_ids(
-    source: Source, index: SourceIndex, candidates: list[Candidate], now_ms: int, bodies: Mapping[int, str]
+    source: Source, index: SourceIndex, candidates: list[Candidate], now_ms: int, bodies: BodyOf
 ) -> Plan:
-    identity = Identity.of_archive(source, index, bodies)
     taken = {*index.records, *(r.id for r in index.legacy)}
     draft = _Draft()
-    for candidate, in_feed in _distinct(source, candidates, draft):
-        match = draft.look_up(candidate, identity, in_feed)
-        if match is None:
-            continue
-        if match.same is not None:
-            draft.known += 1
-            if source.refresh and match.same.id in index.records:
-                draft.writes.append(_refresh(index.records[match.same.id], candidate, now_ms))
-            continue
+    for candidate in _unseen(source, index, candidates, now_ms, bodies, draft):
         article_id = _free_post_id(candidate, taken)
         taken.add(article_id)
         draft.writes.append(Planned(article_id, candidate, True, _ms(candidate, None, now_ms)))

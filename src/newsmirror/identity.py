@@ -24,7 +24,7 @@ link is a *hint*, confirmed by the content:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
@@ -82,6 +82,16 @@ def post_number(guid: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+BodyOf = Callable[[int], str | None]
+"""An archived article's body by id (None when there is no such file): read from the store,
+and only for a doubtful match."""
+
+
+def no_body(_article_id: int) -> str | None:
+    """``BodyOf`` of an archive whose bodies are not to be read."""
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Story:
     """What a match is weighed against: an archived article, or an earlier item of this feed."""
@@ -92,9 +102,9 @@ class Story:
     guid: str | None
     link: str
     body: str | None = None
-    """An item's body; None for an archived article (read from ``bodies`` only when needed)."""
+    """An item's body; None for an archived article (read with ``body_of`` only when needed)."""
     readable: bool = False
-    """An archived article whose body is ``bodies[id]`` (a legacy file under another name is not)."""
+    """An archived article whose body ``body_of(id)`` reads (a legacy file under another name is not)."""
 
     @property
     def in_feed(self) -> bool:
@@ -115,12 +125,12 @@ class Identity:
     confirm a match (see the module docstring)."""
 
     source: Source
-    bodies: Mapping[int, str] = field(default_factory=dict)
+    body_of: BodyOf = field(default=no_body)
     by_key: dict[str, list[Story]] = field(default_factory=dict)
 
     @classmethod
-    def of_archive(cls, source: Source, index: SourceIndex, bodies: Mapping[int, str]) -> Identity:
-        identity = cls(source, bodies)
+    def of_archive(cls, source: Source, index: SourceIndex, body_of: BodyOf) -> Identity:
+        identity = cls(source, body_of)
         for record in index.records.values():
             identity.add(Story(record.id, record.title, record.guid, record.link, readable=True))
         for record in index.legacy:
@@ -168,7 +178,7 @@ class Identity:
     def _bodies_verdict(self, story: Story, candidate: Candidate) -> bool | None:
         if self.source.fulltext is not None and not story.in_feed:
             return None  # the archived page against the feed's excerpt tells nothing sure
-        body = self.bodies.get(story.id) if story.readable else story.body
+        body = self.body_of(story.id) if story.readable else story.body
         if not body or not candidate.body_html:
             return None
         return bodies_verdict(body, candidate.body_html)
@@ -176,9 +186,9 @@ class Identity:
 
 def _same_keys(story: Story, candidate: Candidate) -> bool:
     """Both have a guid, and guid and link are the same."""
-    if story.guid is None or candidate.guid is None or link_key(story.link) != link_key(candidate.link):
+    if story.guid is None or candidate.guid is None:
         return False
-    return guid_key(story.guid) == guid_key(candidate.guid)
+    return _keys(story.link, story.guid) == _keys(candidate.link, candidate.guid)
 
 
 @lru_cache(maxsize=1 << 16)  # a candidate is looked up in the feed, then in the archive
@@ -219,7 +229,6 @@ def _is_tracking(name: str) -> bool:
     return name in _TRACKING_NAMES or name.startswith(_TRACKING_PREFIXES)
 
 
-@lru_cache(maxsize=4096)  # titles are compared against several archived ones
 def tokens(text: str) -> frozenset[str]:
     """Bigrams of adjacent CJK characters (a lone one as itself) plus words of other scripts,
     lower-cased."""
@@ -234,6 +243,10 @@ def tokens(text: str) -> frozenset[str]:
         result.add(previous + token if previous and match.start() == previous_end else token)
         previous, previous_end = token, match.end()
     return frozenset(result)
+
+
+# A title is compared against several archived ones; bodies (thousands of characters) are not cached.
+_title_tokens = lru_cache(maxsize=4096)(tokens)
 
 
 def dice(a: Iterable[str], b: Iterable[str]) -> float:
@@ -258,7 +271,7 @@ def same_title(a: str, b: str) -> bool:
     first, second = a.strip().lower(), b.strip().lower()
     if first == second or (min(len(first), len(second)) >= 1 and (first in second or second in first)):
         return True
-    words, other = tokens(a), tokens(b)
+    words, other = _title_tokens(a), _title_tokens(b)
     if {w for w in words if w.isdigit()} != {w for w in other if w.isdigit()}:
         return False  # "每日一语 6.12" and "6.13", "day 100" and "day 101": a series, not an edit
     return dice(words, other) >= TITLE_SIMILAR

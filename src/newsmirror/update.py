@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -124,7 +124,7 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         notes = (*notes, f"recovered: {feed.recovered}")
     prepared = prepare(source, feed)
     index = ctx.store.load_index(source.slug)
-    archived = ArchivedBodies(ctx.store, source.slug)
+    archived = _archived_body(ctx.store, source.slug)
     plan = decide(source, index, prepared.candidates, now_ms=ctx.now_ms, bodies=archived)
     bodies, page_skips = await _bodies(source, plan, ctx.fetcher)
     texts = _render(plan, bodies)
@@ -152,24 +152,14 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
     )
 
 
-class ArchivedBodies(Mapping[int, str]):
-    """Archived article bodies by id, read from the store only when ``decide`` asks for one."""
+def _archived_body(store: ArchiveStore, slug: str) -> Callable[[int], str | None]:
+    """Reads an archived article's body from the store when ``decide`` asks for one."""
 
-    def __init__(self, store: ArchiveStore, slug: str) -> None:
-        self._store = store
-        self._slug = slug
+    def body_of(article_id: int) -> str | None:
+        text = store.read_article(slug, article_id)
+        return None if text is None else article_body(text)
 
-    def __getitem__(self, article_id: int) -> str:
-        text = self._store.read_article(self._slug, article_id)
-        if text is None:
-            raise KeyError(article_id)
-        return article_body(text)
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(())  # decide only looks bodies up by id
-
-    def __len__(self) -> int:
-        return 0
+    return body_of
 
 
 async def _bodies(source: Source, plan: Plan, fetcher: Fetcher) -> tuple[dict[int, str], list[Skipped]]:
