@@ -371,8 +371,14 @@ def retry_at(value: str | None, now: datetime) -> datetime | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return _after(now, int(value) if len(value) <= 12 else YEAR_S)
+        return _after(now, _delay_seconds(value))
     return _http_date(value)
+
+
+def _delay_seconds(digits: str) -> int:
+    """A header's delay in seconds; more than 12 digits (past ``int``'s 4,300-digit limit, too)
+    is simply "longer than a year"."""
+    return int(digits) if len(digits) <= 12 else YEAR_S
 
 
 def _after(now: datetime, seconds: int) -> datetime:
@@ -390,7 +396,7 @@ def fresh_until(headers: httpx.Headers, now: datetime) -> datetime | None:
         name, _, value = directive.partition("=")
         value = value.strip()
         if name == "max-age" and value.isdigit():
-            return _after(now, int(value) if len(value) <= 12 else YEAR_S)
+            return _after(now, _delay_seconds(value))
     expires = _http_date(headers.get("expires"))
     served = _http_date(headers.get("date"))
     if expires is None:
