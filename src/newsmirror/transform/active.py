@@ -44,6 +44,18 @@ _EXPRESSION: Final = re.compile(rb"style=[^<>]*?expression\(")
 # Character references that can spell a scheme, a colon, a parenthesis or the blanks browsers
 # drop from URLs (``&amp;`` alone cannot: what it decodes to is not decoded again).
 _HIDING: Final = re.compile(rb"&(?:#|colon|tab|newline|lpar)")
+# Where something active could be, to find its place in the text (``cut.cut_active_near``, on a
+# one-byte-per-character probe): the patterns above, the URL ones without their context.
+PLACES: Final = re.compile(
+    b"|".join(
+        (
+            _TAG.pattern,
+            _HANDLER.pattern,
+            rb"srcdoc|javascript|vbscript|livescript|data:\s*text|expression",
+            _HIDING.pattern,
+        )
+    )
+)
 _URL_BLANKS: Final = bytes(range(0x21))
 _SCRIPT_SCHEMES: Final = (b"javascript:", b"vbscript:", b"livescript:")
 

@@ -20,7 +20,7 @@ import re
 from html.parser import HTMLParser, attrfind_tolerant, tagfind_tolerant  # type: ignore[attr-defined]
 from typing import Final
 
-from .active import ACTIVE_TAGS, has_active_content
+from .active import ACTIVE_TAGS, PLACES, has_active_content
 
 # Removed with everything inside: their content is code, styles, inert templates, foreign
 # markup (where SVG's own <script> and xlink:href live) or plugin parameters.
@@ -57,7 +57,7 @@ def cut_active_near(html: str) -> str | None:
     quoted ``<``/``>`` that could make the start lie inside another token): otherwise, or when
     no hit can be placed, None (the caller cuts the whole body).
     """
-    hits = [m.start() for m in _PLACEABLE.finditer(html.encode("ascii", "replace").lower())]
+    hits = [m.start() for m in PLACES.finditer(html.encode("ascii", "replace").lower())]
     if not hits:
         return None
     start = _token_start(html, hits[0])
@@ -72,12 +72,6 @@ def cut_active_near(html: str) -> str | None:
     return _without(html, cuts) if end is not None else None
 
 
-# What the detector looks for, at a place in the text (one byte per character: non-ASCII as "?").
-_PLACEABLE: Final = re.compile(
-    rb"<[\s/]*(?:" + "|".join(_ACTIVE_NAMES).encode() + rb")(?![a-z0-9])"
-    rb"|on(?<=[\s/\"']on)[a-z]+\s*=|srcdoc|javascript|vbscript|livescript|data:\s*text|expression"
-    rb"|&(?:#|colon|tab|newline|lpar)"
-)
 # Text before the start that could make a '<' lie inside a comment, declaration or tag.
 _UNPLAIN: Final = re.compile(r"<[!?]|</[^a-zA-Z]|=\s*\"[^\"]*[<>]|=\s*'[^']*[<>]|=[^\s\"'>]*<")
 _TAG_OPEN: Final = re.compile(r"<[a-zA-Z/]")
