@@ -30,6 +30,17 @@ def report(runner: Runner, capsys: pytest.CaptureFixture[str]) -> tuple[int, dic
     return code, {s["slug"]: s for s in json.loads(capsys.readouterr().out)["sources"]}
 
 
+def damaged_then_rerun(
+    runner: Runner, capsys: pytest.CaptureFixture[str], relative: str, damage: bytes
+) -> tuple[int, dict[str, dict[str, object]]]:
+    """Archive both sources, damage one file of the archive, rerun with one more item for b."""
+    two_sources(runner)
+    assert runner.run() == 0
+    (runner.archive / relative).write_bytes(damage)
+    two_sources(runner, second=2)
+    return report(runner, capsys)
+
+
 @pytest.mark.parametrize(
     "damage",
     [b'{"id": 1048574, "ms": 1595230881000, "ti', b"\xff\xfe\x00", b'{"id": 1048574, "ms": "x"}\n'],
@@ -38,16 +49,11 @@ def report(runner: Runner, capsys: pytest.CaptureFixture[str]) -> tuple[int, dic
 def test_a_damaged_index_is_rebuilt_and_every_source_is_archived_and_committed(
     runner: Runner, capsys: pytest.CaptureFixture[str], damage: bytes
 ) -> None:
-    two_sources(runner)
-    assert runner.run() == 0
-    (runner.archive / ".newsmirror/index/a.jsonl").write_bytes(damage)
-    two_sources(runner, second=2)
-    commits = runner.commits()
-    code, sources = report(runner, capsys)
+    code, sources = damaged_then_rerun(runner, capsys, ".newsmirror/index/a.jsonl", damage)
     assert code == 0
     assert (sources["a"]["new"], sources["a"]["unchanged"]) == ([], 1)  # known again, from its file
     assert len(sources["b"]["new"]) == 1  # type: ignore[arg-type]
-    assert runner.commits() == commits + 1
+    assert runner.commits() == 2  # the first run's and this one's
     assert runner.ids("a") == [1048574]
 
 
@@ -73,11 +79,7 @@ def test_a_source_whose_folder_is_a_file_fails_alone(
 def test_a_garbled_status_file_starts_the_sources_over(
     runner: Runner, capsys: pytest.CaptureFixture[str], damage: bytes
 ) -> None:
-    two_sources(runner)
-    assert runner.run() == 0
-    (runner.archive / ".newsmirror/status.json").write_bytes(damage)
-    two_sources(runner, second=2)
-    code, sources = report(runner, capsys)
+    code, sources = damaged_then_rerun(runner, capsys, ".newsmirror/status.json", damage)
     assert code == 0
     assert len(sources["b"]["new"]) == 1  # type: ignore[arg-type]
     state = json.loads((runner.archive / ".newsmirror/status.json").read_text("utf-8"))
