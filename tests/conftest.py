@@ -81,9 +81,9 @@ class Runner:
         ]
         return main([*args, *extra], clock=self.clock)
 
-    def git(self, *args: str, archive: Path | None = None) -> str:
+    def git(self, *args: str, archive: Path | None = None, check: bool = True) -> str:
         done = subprocess.run(
-            ["git", "-C", str(archive or self.archive), *args], capture_output=True, text=True, check=True
+            ["git", "-C", str(archive or self.archive), *args], capture_output=True, text=True, check=check
         )
         return done.stdout
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import filelock
 import httpx
 
 from . import publish, schedule
 from .config import Config
-from .exceptions import ArchiveLockedError, ConfigError, StorageError
+from .exceptions import ConfigError, StorageError
 from .fetch import Fetcher
 from .health import Health, assess, newest_text, problems, recent_counts, state_notes, status_text
 from .render import (
@@ -54,20 +53,9 @@ class Archive:
         self.root = root
         self.store = RepoStore(root)
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> AbstractContextManager[None]:
         """Hold the archive's lock; a second holder gets ``ArchiveLockedError`` at once."""
-        lock = filelock.FileLock(publish.git_dir(self.root) / "newsmirror.lock")
-        try:
-            lock.acquire(timeout=0)
-        except filelock.Timeout as e:
-            raise ArchiveLockedError(
-                f"{self.root}: another newsmirror run holds the lock ({lock.lock_file})"
-            ) from e
-        try:
-            yield
-        finally:
-            lock.release()
+        return publish.run_lock(self.root)
 
     def run(
         self,
@@ -93,7 +81,7 @@ class Archive:
         on_done: Callable[[SourceResult], None] | None,
     ) -> RunResult:
         self.store.remove_leftovers()
-        for repair in publish.recover(self.root):
+        for repair in [*publish.recover(self.root), *publish.restore_emptied(self.root, "articles")]:
             log.warning("recovered from an interrupted run: %s", repair)
         now = clock()
         before = self._load_states()

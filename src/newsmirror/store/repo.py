@@ -131,7 +131,11 @@ class RepoStore:
         try:
             os.link(temp, path)  # atomic, and fails rather than replace an existing file
         except FileExistsError as e:
-            raise StorageError(f"{path}: refusing to overwrite an existing article file") from e
+            if not _empty_file(path):
+                raise StorageError(f"{path}: refusing to overwrite an existing article file") from e
+            # An article is never empty: this one is what a power loss left of a write whose
+            # data never reached the disk (nothing commits a file before it is synced).
+            os.replace(temp, path)
         except OSError:
             self._create_without_links(path, temp)
         finally:
@@ -141,7 +145,7 @@ class RepoStore:
     @staticmethod
     def _create_without_links(path: Path, temp: str) -> None:
         """For filesystems without hard links; safe because the archive lock excludes other writers."""
-        if path.exists():
+        if path.exists() and not _empty_file(path):
             raise StorageError(f"{path}: refusing to overwrite an existing article file")
         try:
             os.replace(temp, path)
@@ -237,6 +241,13 @@ class RepoStore:
                 os.unlink(temp)
             raise StorageError(f"{path}: cannot write: {e}") from e
         return temp
+
+
+def _empty_file(path: Path) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def record_from_text(article_id: int, text: str) -> Record:

@@ -1,0 +1,141 @@
+"""What a run finds in git and must repair, or must leave alone.
+
+A run repairs only what newsmirror itself left half done. The maintainer's own rebase or merge
+in progress, with their conflict resolutions, is refused and left exactly as it was. Newsmirror's
+own marked rebase is aborted, and its branch checked out again. An index that git cannot read,
+and article files that a power loss left empty, are rebuilt from HEAD.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from .conftest import Runner
+from .feeds import It, rss
+
+JUL20 = "Mon, 20 Jul 2020 07:41:21 GMT"
+ME = ("-c", "user.name=maintainer", "-c", "user.email=m@example.com")
+
+
+def archive_with_one_article(runner: Runner) -> None:
+    url = runner.feed("news", rss(It("甲", "https://e.com/a", JUL20)))
+    runner.sources({"name": "新闻", "slug": "news", "url": url})
+    assert runner.run() == 0
+
+
+def more_news(runner: Runner) -> None:
+    items = (It("甲", "https://e.com/a", JUL20), It("乙", "https://e.com/b", JUL20))
+    runner.feed("news", rss(*items))
+
+
+def conflicting_branches(runner: Runner) -> None:
+    """``mine`` and ``main`` both change notes.txt: rebasing main onto mine stops in a conflict."""
+    (runner.archive / "notes.txt").write_text("base\n")
+    runner.git("add", "notes.txt")
+    runner.git(*ME, "commit", "-q", "-m", "notes")
+    runner.git("checkout", "-q", "-b", "mine")
+    (runner.archive / "notes.txt").write_text("mine\n")
+    runner.git(*ME, "commit", "-q", "-am", "mine")
+    runner.git("checkout", "-q", "main")
+    (runner.archive / "notes.txt").write_text("main\n")
+    runner.git(*ME, "commit", "-q", "-am", "main")
+
+
+def git_fails(runner: Runner, *args: str) -> None:
+    done = subprocess.run(["git", "-C", str(runner.archive), *ME, *args], capture_output=True, check=False)
+    assert done.returncode != 0
+
+
+def test_the_maintainers_rebase_in_progress_is_refused_and_left_as_it_was(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive_with_one_article(runner)
+    conflicting_branches(runner)
+    git_fails(runner, "rebase", "mine")
+    (runner.archive / "notes.txt").write_text("resolved by hand\n")
+    runner.git("add", "notes.txt")
+    head, commits = runner.git("rev-parse", "HEAD"), runner.commits()
+    more_news(runner)
+    capsys.readouterr()
+
+    assert runner.run() == 5
+    err = capsys.readouterr().err
+    assert "a git rebase is in progress that newsmirror did not start" in err
+    assert "git rebase --continue or git rebase --abort" in err
+    assert (runner.archive / ".git" / "rebase-merge").is_dir()
+    assert (runner.archive / "notes.txt").read_text() == "resolved by hand\n"
+    assert runner.git("diff", "--cached", "--name-only").split() == ["notes.txt"]
+    assert (runner.git("rev-parse", "HEAD"), runner.commits()) == (head, commits)
+    assert len(runner.ids("news")) == 1
+
+    runner.git(*ME, "-c", "core.editor=true", "rebase", "--continue")
+    assert runner.run() == 0
+    assert len(runner.ids("news")) == 2
+    assert (runner.archive / "notes.txt").read_text() == "resolved by hand\n"
+
+
+def test_the_maintainers_merge_in_progress_is_refused(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive_with_one_article(runner)
+    conflicting_branches(runner)
+    git_fails(runner, "merge", "mine")
+    (runner.archive / "notes.txt").write_text("merged by hand\n")
+    more_news(runner)
+    capsys.readouterr()
+
+    assert runner.run() == 5
+    assert "a git merge is in progress that newsmirror did not start" in capsys.readouterr().err
+    assert (runner.archive / ".git" / "MERGE_HEAD").is_file()
+    assert (runner.archive / "notes.txt").read_text() == "merged by hand\n"
+    assert len(runner.ids("news")) == 1
+
+
+def test_newsmirrors_own_interrupted_rebase_is_aborted_and_its_branch_checked_out(runner: Runner) -> None:
+    archive_with_one_article(runner)
+    conflicting_branches(runner)
+    before = runner.git("rev-parse", "HEAD").strip()
+    git_fails(runner, "rebase", "mine")  # stands for the rebase of a run killed half way
+    mark = {"action": "rebase", "branch": "main", "before": before}
+    (runner.archive / ".git" / "newsmirror-operation.json").write_text(json.dumps(mark))
+    assert runner.git("symbolic-ref", "-q", "HEAD", check=False) == ""
+    more_news(runner)
+
+    assert runner.run() == 0
+    assert runner.git("symbolic-ref", "--short", "HEAD").strip() == "main"
+    assert runner.git("rev-parse", "HEAD~1").strip() == before
+    assert not (runner.archive / ".git" / "rebase-merge").exists()
+    assert not (runner.archive / ".git" / "newsmirror-operation.json").exists()
+    assert (runner.archive / "notes.txt").read_text() == "main\n"
+    assert len(runner.ids("news")) == 2
+    assert runner.git("status", "--porcelain") == ""
+
+
+def test_an_empty_git_index_is_rebuilt_from_head(runner: Runner) -> None:
+    archive_with_one_article(runner)
+    (runner.archive / ".git" / "index").write_bytes(b"")
+    more_news(runner)
+
+    assert runner.run() == 0
+    assert len(runner.ids("news")) == 2
+    assert runner.git("status", "--porcelain") == ""
+    assert runner.git("show", "--stat", "--format=", "HEAD").count("articles/news/") == 1
+    assert (runner.archive / ".git" / "index.unreadable").read_bytes() == b""
+
+
+def test_article_files_a_power_loss_left_empty_are_put_back_or_written_again(runner: Runner) -> None:
+    archive_with_one_article(runner)
+    (one,) = runner.ids("news")
+    first = runner.article("news", one)
+    (runner.archive / "articles" / "news" / f"{one}.md").write_bytes(b"")  # committed, then emptied
+    (runner.archive / "articles" / "news" / f"{one - 1}.md").write_bytes(b"")  # never committed
+    more_news(runner)
+
+    assert runner.run() == 0
+    assert runner.ids("news") == [one - 1, one]
+    assert runner.article("news", one) == first
+    assert "[乙](https://e.com/b)" in runner.article("news", one - 1)
+    assert runner.git("status", "--porcelain") == ""
