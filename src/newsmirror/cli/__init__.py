@@ -24,7 +24,7 @@ import httpx
 
 from ..exceptions import ArchiveLockedError, ConfigError, NewsmirrorError
 from ..redact import redact_text
-from . import demo, enable, import_cmd, init, logs, run, status
+from . import demo, enable, import_cmd, init, logs, run, status, terminal
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_PUSH_FAILED, EXIT_ARCHIVE = range(6)
 EXIT_INTERNAL = 6
@@ -54,6 +54,15 @@ def main(
     clock: Callable[[], datetime] | None = None,
 ) -> int:
     """Entry point; ``transport`` and ``clock`` are seams for tests."""
+    with terminal.printable_output():
+        return _main(argv, transport, clock)
+
+
+def _main(
+    argv: Sequence[str] | None,
+    transport: httpx.AsyncBaseTransport | None,
+    clock: Callable[[], datetime] | None,
+) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     try:

@@ -1,17 +1,26 @@
-"""What counts as active content in a body or title: the one detector the sanitizer trusts.
+"""What counts as active content in a body: the one detector the sanitizer trusts.
 
-It reads the text, not a parse of it, so no tokenizer quirk can hide anything from it: any
-``<script``-like tag name, any ``on…=`` or ``srcdoc=`` attribute shape, any ``javascript:``/
-``vbscript:``/``data:text/html`` URL (after a ``=`` or in a CSS ``url(``) or CSS ``expression(``
-in a style attribute is active, also when spelled with character references or tabs and line
-breaks (which browsers drop from URLs).  The same words in the article's text ("freedom of
-expression (Article 19)", "javascript: 一种语言") are prose and do not count.  False alarms are
-still possible; misses are what it must not have.
+Decided by parsing, as a browser would see it: the text is parsed by lexbor (an HTML5 parser,
+through selectolax) as it is, and as the Markdown renderers turn it into HTML — cmark-gfm
+(GitHub's own) in its unsafe mode, markdown-it with raw HTML on: raw HTML passed through, links
+not filtered. In
+either tree, an element that runs code or changes how the page is fetched, parsed or submitted
+(``ACTIVE_TAGS``), an ``on…`` handler or ``srcdoc`` attribute, a URL attribute whose scheme is
+``javascript:``/``vbscript:``/``livescript:`` or ``data:`` (but a raster image), or a style with
+``expression(``/``url(javascript:…)``/a binding is active. The parser has already decoded
+character references, so ``&#106;avascript:`` is seen as what it is; a tokenizer quirk
+(``<img src="x"onerror=…>``, ``<img src="x"/onerror=…>``) reads as a browser reads it; the
+Markdown pass sees what only a renderer makes: ``[a](javascript:…)``, ``<javascript:…>``, an
+HTML block that a blank line cut out of an attribute value.
 
-It runs on every body of every run, so it is built for speed (measured, benchmarks/README.md):
-the patterns are all ASCII, so it searches the text's ASCII characters only, lower-cased, as
-bytes; each pattern begins with a literal character or word, which ``re`` finds with a fast
-scan instead of trying the pattern at every position.
+Parsing every body of every run would cost a tenth of a run, so a text-level look goes first
+(``could_be_active``): nothing in the parsed trees can be active unless the text holds an
+active tag's name after ``<``, a handler- or ``srcdoc``-shaped attribute, a script or ``data:``
+scheme (blanks dropped, as URL parsers drop them; also after decoding character references) or
+CSS ``expression(``. It is built for speed (measured, benchmarks/README.md): the patterns are
+all ASCII, so it searches the text's ASCII characters only, lower-cased, as bytes. Only what it
+flags is parsed; the same words in an article's text ("javascript: 一种语言") are then found to
+be prose, and the body stays byte for byte as it was.
 """
 
 from __future__ import annotations
@@ -20,24 +29,27 @@ import re
 from html import unescape
 from typing import Final
 
+import cmarkgfm
+from cmarkgfm.cmark import Options
+from markdown_it import MarkdownIt
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
 # Elements that run code or change how the rest of the page is fetched, parsed or submitted.
 ACTIVE_TAGS: Final = frozenset(
     {
         "script", "object", "embed", "applet", "base", "meta", "link", "form", "frame",
-        "frameset", "svg", "math", "template", "style",
+        "frameset", "svg", "math", "template", "style", "portal",
+        # The rest of the page, list included, becomes one text: nothing after it shows.
+        "plaintext", "xmp",
     }
 )  # fmt: skip
 
-_TAG: Final = re.compile(rb"<[\s/]*(?:" + "|".join(sorted(ACTIVE_TAGS)).encode() + rb")(?![a-z0-9])")
+_TAG: Final = re.compile(
+    rb"<[\s/]*(?:" + "|".join(sorted(ACTIVE_TAGS | {"noscript"})).encode() + rb")(?![a-z0-9])"
+)
 # ``on`` first, the separator checked behind it: a literal start keeps the search fast.  An
 # attribute starts after whitespace, ``/`` or a closing quote (``<img src="x"onerror=…>`` works).
 _HANDLER: Final = re.compile(rb"on(?<=[\s/\"']on)[a-z]+\s*=")
-_SRCDOC: Final = re.compile(rb"srcdoc(?<=[\s/\"']srcdoc)\s*=")
-# A script URL runs only as a URL: an attribute's value (``href=javascript:``, also quoted) or a
-# CSS ``url(…)``; the same words in the article's text are prose (blanks are already squeezed out).
-_AS_URL: Final = rb"(?:=[\"'`]?|url\([\"'`]?)"
-_SCRIPT_URL: Final = re.compile(_AS_URL + rb"(?:javascript|vbscript|livescript):")
-_DATA_HTML: Final = re.compile(_AS_URL + rb"data:text/html")
 # CSS ``expression(…)`` runs only in a style attribute (``<style>`` is an active element anyway);
 # "freedom of expression (Article 19)" is prose.
 _EXPRESSION: Final = re.compile(rb"style=[^<>]*?expression\(")
@@ -51,34 +63,158 @@ PLACES: Final = re.compile(
         (
             _TAG.pattern,
             _HANDLER.pattern,
-            rb"srcdoc|javascript|vbscript|livescript|data:\s*text|expression",
+            rb"srcdoc|javascript|vbscript|livescript|data:|expression",
             _HIDING.pattern,
         )
     )
 )
-_URL_BLANKS: Final = bytes(range(0x21))
+# Dropped before looking for a scheme: blanks and controls, and the backslash of a Markdown
+# escape (``[a](javascript\:…)`` is a link to ``javascript:…``).
+_URL_BLANKS: Final = bytes(range(0x21)) + b"\\"
 _SCRIPT_SCHEMES: Final = (b"javascript:", b"vbscript:", b"livescript:")
 
 
 def has_active_content(text: str) -> bool:
-    """Whether ``text`` holds anything that could run code where it is rendered as HTML."""
+    """Whether ``text`` holds anything that could run code where it is shown as HTML or Markdown."""
+    if not could_be_active(text):
+        return False
+    return any(map(_html_is_active, (text, _cmark(text), _markdown_it(text))))
+
+
+def could_be_active(text: str) -> bool:
+    """The text-level look: false means nothing in ``text`` can be active; true, that it may be."""
     probe = _ascii_lower(text)
-    if _TAG.search(probe) or _HANDLER.search(probe) or _SRCDOC.search(probe):
+    if _TAG.search(probe) or _HANDLER.search(probe) or b"srcdoc" in probe:
         return True
-    if _has_script_url(probe):
+    if _has_scheme(probe):
         return True
-    return _HIDING.search(probe) is not None and _has_script_url(_ascii_lower(unescape(text)))
+    return _HIDING.search(probe) is not None and _has_scheme(_ascii_lower(unescape(text)))
 
 
-def _has_script_url(probe: bytes) -> bool:
+def _has_scheme(probe: bytes) -> bool:
     # Browsers drop tabs and line breaks anywhere in a URL and blanks around it; dropping
-    # every blank and control here can only add false alarms.
+    # every blank and control here can only add false alarms. Any ``data:`` may be one (the
+    # tree tells a raster image from an SVG or HTML document); Markdown links count too.
     squeezed = probe.translate(None, _URL_BLANKS)
     return (
-        (any(scheme in squeezed for scheme in _SCRIPT_SCHEMES) and _SCRIPT_URL.search(squeezed) is not None)
-        or (b"data:" in squeezed and _DATA_HTML.search(squeezed) is not None)
+        any(scheme in squeezed for scheme in _SCRIPT_SCHEMES)
+        or b"data:" in squeezed
         or (b"expression" in squeezed and _EXPRESSION.search(squeezed) is not None)
     )
+
+
+def _cmark(text: str) -> str:
+    """``text`` as GitHub renders Markdown: cmark-gfm, here with raw HTML kept and no tag filter."""
+    extensions = ["table", "autolink", "strikethrough", "tasklist"]
+    return str(cmarkgfm.markdown_to_html_with_extensions(text, Options.CMARK_OPT_UNSAFE, extensions))
+
+
+def _markdown_it(text: str) -> str:
+    """``text`` as markdown-it renders it, with raw HTML on and every link kept. The renderers
+    part where CommonMark leaves room: in ``<a href=x#`y></a><img alt="`><img src=x onerror=…>">``
+    (an unquoted value with a backtick is no tag) markdown-it takes the backticks for a code
+    span and the ``<img>`` after them for a tag; cmark-gfm does not."""
+    return str(_MARKDOWN_IT.render(text))
+
+
+def _accept_every_link(url: str) -> bool:
+    del url
+    return True
+
+
+_MARKDOWN_IT: Final = MarkdownIt("commonmark", {"html": True})
+_MARKDOWN_IT.validateLink = _accept_every_link  # type: ignore[method-assign]
+
+
+def _html_is_active(html: str) -> bool:
+    """Whether a browser parsing ``html`` would build anything active, with scripting off or on.
+
+    lexbor parses as with scripting off, where a ``<noscript>``'s content is markup; a browser
+    with scripting on reads it as raw text up to the first ``</noscript``, which can stand in
+    an attribute value: ``<noscript><p title="</noscript><img src=x onerror=…>">``. Lazy-loading
+    themes wrap every image in one, so it is not active in itself: the text is parsed a second
+    time with ``noscript`` spelled ``noembed``, raw text for every parser (and where a
+    ``</noembed`` is already there, the two cannot be told apart: active).
+    """
+    if _tree_is_active(html):
+        return True
+    lowered = html.lower()
+    if "<noscript" not in lowered:
+        return False
+    return "</noembed" in lowered or _tree_is_active(_NOSCRIPT.sub(r"\1noembed", html))
+
+
+_NOSCRIPT: Final = re.compile(r"(</?)noscript", re.IGNORECASE)
+
+
+def _tree_is_active(html: str) -> bool:
+    body = LexborHTMLParser(html).root
+    return body is not None and any(_node_is_active(node) for node in body.traverse(include_text=False))
+
+
+def _node_is_active(node: LexborNode) -> bool:
+    tag = (node.tag or "").lower()
+    if tag in ACTIVE_TAGS:
+        return True
+    return any(active_attribute(tag, name, value) for name, value in node.attributes.items())
+
+
+def active_attribute(tag: str, name: str, value: str | None) -> bool:
+    """Whether attribute ``name`` with its (decoded) ``value`` on element ``tag`` is active."""
+    lowered = name.lower()
+    if lowered.startswith("on") or lowered == "srcdoc":
+        return True
+    if value is None:
+        return False
+    if lowered in _URL_ATTRIBUTES or lowered.endswith(":href"):
+        return _active_url(value, image_ok=tag.lower() in _IMAGE_ELEMENTS)
+    return lowered == "style" and _active_style(value)
+
+
+# Attributes a browser reads as a URL (or a list of them), in HTML, SVG and MathML.
+_URL_ATTRIBUTES: Final = frozenset(
+    {
+        "href", "src", "srcset", "action", "formaction", "poster", "background", "data", "codebase",
+        "cite", "lowsrc", "dynsrc", "longdesc", "usemap", "manifest", "icon", "ping", "profile",
+    }
+)  # fmt: skip
+_SCHEME: Final = re.compile(r"([a-z][a-z0-9+.\-]*):")
+# An image loaded by these is only drawn, never run: an SVG in <img src> runs no script (lazy-
+# loading themes put an empty one there). Anywhere else a data: URL is a document of its own.
+_IMAGE_ELEMENTS: Final = frozenset({"img", "source", "picture", "video", "audio", "input", "track"})
+# ``srcset`` lists candidates separated by a comma and a blank (data: URLs hold commas).
+_SRCSET_SPLIT: Final = re.compile(r",\s+")
+_IMAGE: Final = re.compile(r"data:image/[a-z0-9.+\-]+[;,]")
+_URL_DROPPED: Final = dict.fromkeys(map(ord, "\t\n\r"))  # the URL parser drops them anywhere
+_C0_AND_SPACE: Final = "".join(map(chr, range(0x21)))  # and strips these at both ends
+
+
+def _active_url(value: str, *, image_ok: bool) -> bool:
+    """Whether a URL (or a ``srcset``-like list) runs code or opens a document as a ``data:`` URL."""
+    for part in _SRCSET_SPLIT.split(value):
+        url = part.translate(_URL_DROPPED).strip(_C0_AND_SPACE).lower()
+        scheme = _SCHEME.match(url)
+        if scheme is None:
+            continue
+        if scheme.group(1) in ("javascript", "vbscript", "livescript"):
+            return True
+        if scheme.group(1) == "data" and not (image_ok and _IMAGE.match(url)):
+            return True
+    return False
+
+
+def _active_style(value: str) -> bool:
+    lowered = value.lower().translate(_URL_DROPPED)
+    squeezed = "".join(lowered.split())
+    return (
+        "expression(" in squeezed
+        or "-moz-binding" in squeezed
+        or "behavior:" in squeezed
+        or any(f"url({q}{scheme}:" in squeezed for q in ("", "'", '"') for scheme in _STYLE_SCHEMES)
+    )
+
+
+_STYLE_SCHEMES: Final = ("javascript", "vbscript", "livescript")
 
 
 def _ascii_lower(text: str) -> bytes:

@@ -6,21 +6,24 @@ re-serialised by a sanitizer, which rewrites NBSP as ``&nbsp;``, ``<br/>`` as ``
 ``data-*`` and adds ``rel``.  The standard library's HTML tokenizer reports where each tag,
 comment and declaration starts; the ranges of the active ones are cut out of the string.
 
-The tokenizer is not a browser's, so this is not what makes a body safe: the caller checks the
-result with the text-level detector (``active.has_active_content``), and anything a tokenizer
-quirk left behind sends the body to the full sanitizer instead.
+The tokenizer is not a browser's, so this is not what makes a body safe: what to cut is decided
+by the detector's quick text-level look (``active.could_be_active``, which may flag more than is
+active, never less), and the caller checks the result with the detector's parse
+(``active.has_active_content``); anything a tokenizer quirk left behind sends the body to the
+full sanitizer instead.
 """
 
 from __future__ import annotations
 
 import re
+from html import unescape
 
 # attrfind_tolerant, tagfind_tolerant: the tokenizer's own (module-level, untyped) patterns for
 # a start tag's name and attributes, so attributes are found where it found them (and checked).
 from html.parser import HTMLParser, attrfind_tolerant, tagfind_tolerant  # type: ignore[attr-defined]
 from typing import Final
 
-from .active import ACTIVE_TAGS, PLACES, has_active_content
+from .active import ACTIVE_TAGS, PLACES, active_attribute, could_be_active, has_active_content
 
 # Removed with everything inside: their content is code, styles, inert templates, foreign
 # markup (where SVG's own <script> and xlink:href live) or plugin parameters.
@@ -159,7 +162,7 @@ class _Cutter(HTMLParser):
         elif tag in _TAG_ONLY or tag in _FOREIGN:
             self.cuts.append((start, end))
         elif not _plain(text, tag, 2) and _is_active(text):
-            self.cuts += _tag_cuts(text, start, [name for name, _ in attrs])
+            self.cuts += _tag_cuts(text, start, tag, [name for name, _ in attrs])
 
     def handle_endtag(self, tag: str) -> None:
         start = self._here()
@@ -189,7 +192,7 @@ class _Cutter(HTMLParser):
 
     def _other(self, data: str) -> None:
         """A comment, declaration or processing instruction: inert unless it hides something."""
-        if self._dropping is not None or not has_active_content(data):
+        if self._dropping is not None or not could_be_active(data):
             return
         start = self._here()
         opener = 4 if self._html.startswith("<!--", start) else 2
@@ -203,7 +206,7 @@ def _plain(text: str, name: str, marks: int) -> bool:
 
 
 def _is_active(tag: str) -> bool:
-    return _may_be_active(tag) and has_active_content(tag)
+    return _may_be_active(tag) and could_be_active(tag)
 
 
 def _may_be_active(tag: str) -> bool:
@@ -226,7 +229,7 @@ def _may_be_active(tag: str) -> bool:
     )
 
 
-def _tag_cuts(text: str, offset: int, names: list[str]) -> list[tuple[int, int]]:
+def _tag_cuts(text: str, offset: int, tag: str, names: list[str]) -> list[tuple[int, int]]:
     """Ranges (in the body) of a start tag's active attributes, or of the whole tag.
 
     The attributes are found again with the tokenizer's own patterns; when they do not come
@@ -242,7 +245,7 @@ def _tag_cuts(text: str, offset: int, names: list[str]) -> list[tuple[int, int]]
         if not match:
             break
         found.append(match.group(1).lower())
-        if _active_attribute(match.group(1), match.group(0)):
+        if active_attribute(tag, match.group(1), _value(match.group(3))):
             begin = match.start(1)
             while begin > 0 and text[begin - 1] in _TAG_BLANKS:  # the blank before it goes too
                 begin -= 1
@@ -254,6 +257,10 @@ def _tag_cuts(text: str, offset: int, names: list[str]) -> list[tuple[int, int]]
     return [(offset + begin, offset + end) for begin, end in spans]
 
 
-def _active_attribute(name: str, raw: str) -> bool:
-    lowered = name.lower()
-    return lowered.startswith("on") or lowered == "srcdoc" or has_active_content(" " + raw)
+def _value(raw: str | None) -> str | None:
+    """An attribute's value as a browser reads it: unquoted, character references decoded."""
+    if raw is None:
+        return None
+    if raw[:1] in "'\"" and raw[:1] == raw[-1:] and len(raw) > 1:
+        raw = raw[1:-1]
+    return unescape(raw)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..parse.dates import parse_date
 from ..types import Candidate, Entry, Feed, Skipped, Source
 from .sanitize import neutralize_title
-from .text import clean_title, js_strip, one_line
+from .text import clean_title, js_strip, one_line, visible
 from .urls import BadLink, normalize_link
 
 
@@ -49,9 +49,12 @@ def _candidate(source: Source, entry: Entry, position: int) -> Candidate | Skipp
         link = normalize_link(js_strip(raw_link), source.url)
     except BadLink as e:
         return Skipped(what, f"bad {source.link}: {e}")
+    title = clean_title(entry.title)
+    if not visible(title):
+        return Skipped(what, "item has no title (only control or invisible characters)")
     guid = js_strip(entry.guid) if entry.guid and js_strip(entry.guid) else None
     return Candidate(
-        title=neutralize_title(clean_title(entry.title)),
+        title=neutralize_title(title),
         link=link,
         guid=guid,
         ms=_representable(parse_date(entry.published)),

@@ -8,6 +8,7 @@ these functions strip exactly its set.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 JS_WHITESPACE: Final = (
@@ -59,6 +60,12 @@ def one_line(text: str) -> str:
         return stripped
     lines = (js_strip(part) for part in stripped.replace("\r", "\n").split("\n"))
     return " ".join(part for part in lines if part)
+
+
+def visible(text: str) -> bool:
+    """Whether ``text`` shows anything: a character that is not a control, format (zero-width,
+    direction marks) or separator character. An entry of only those would be an invisible line."""
+    return any(not unicodedata.category(c).startswith(("C", "Z")) for c in text)
 
 
 def unescape_title(title: str) -> str:
