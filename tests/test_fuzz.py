@@ -7,6 +7,7 @@ temporary directory, never into the repository.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -57,3 +58,48 @@ def test_fuzz_target_survives_a_bounded_run(tmp_path: Path) -> None:
     assert executed is not None, done.stderr[-2000:]
     assert int(executed.group(1)) > 1000  # it really ran, beyond the seed corpus
     assert any(corpus.iterdir())  # and found inputs that reach new code
+
+
+SANITIZE_TARGET = ROOT / "fuzz" / "fuzz_sanitize.py"
+SANITIZE_SECONDS = 20
+VECTORS = ROOT / "tests" / "xss" / "vectors.jsonl"
+
+
+def test_sanitizer_fuzz_target_survives_a_bounded_run_from_the_known_vectors(tmp_path: Path) -> None:
+    """fuzz/fuzz_sanitize.py, seeded with the known XSS vectors (one a file, a title line first)."""
+    if not VECTORS.exists():
+        pytest.skip("XSS VECTOR CORPUS MISSING (tests/xss/vectors.jsonl): sanitizer NOT fuzzed")
+    seeds, corpus = tmp_path / "seeds", tmp_path / "corpus"
+    seeds.mkdir()
+    corpus.mkdir()
+    lines = [line for line in VECTORS.read_text("utf-8").split("\n") if line]
+    for number, line in enumerate(lines):
+        vector = json.loads(line)["vector"]
+        title = vector.splitlines()[0][:60] if vector else ""
+        (seeds / f"{number:04d}").write_text(f"标题 {title}\n{vector}")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SANITIZE_TARGET),
+            f"-max_total_time={SANITIZE_SECONDS}",
+            "-seed=1",
+            "-timeout=10",
+            "-max_len=4096",
+            "-rss_limit_mb=2048",
+            f"-dict={ROOT / 'fuzz' / 'xss.dict'}",
+            "-print_final_stats=1",
+            f"-artifact_prefix={tmp_path}/",
+            str(corpus),
+            str(seeds),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=SANITIZE_SECONDS + 120,
+        check=False,
+        cwd=tmp_path,
+    )
+    crashes = sorted(p.name for p in tmp_path.glob("crash-*"))
+    assert done.returncode == 0, f"sanitizer fuzz target failed ({crashes}):\n{done.stderr[-4000:]}"
+    executed = re.search(r"stat::number_of_executed_units: (\d+)", done.stderr)
+    assert executed is not None, done.stderr[-2000:]
+    assert int(executed.group(1)) > len(lines)  # beyond the seeds
