@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options
 from selectolax.lexbor import LexborHTMLParser
 
+from newsmirror.transform import cmark
 from newsmirror.transform.active import has_active_content
 from newsmirror.transform.sanitize import neutralize, neutralize_title
 from newsmirror.transform.text import clean_title, join_lines
@@ -47,6 +50,13 @@ def test_the_corpus_is_there_and_the_oracle_sees_its_vectors_run() -> None:
     assert len(VECTORS) >= 1500
     running = sum(bool(running_parts(v)) for v in VECTORS)
     assert running > len(VECTORS) // 2  # the oracle is not blind: most vectors run as they are
+
+
+def test_the_archivers_cmark_gfm_call_renders_what_cmarkgfms_own_does() -> None:
+    extensions = list(cmark.EXTENSIONS)
+    for vector in VECTORS:
+        own = cmarkgfm.markdown_to_html_with_extensions(vector, Options.CMARK_OPT_UNSAFE, extensions)
+        assert cmark.render(vector) == own
 
 
 def test_no_vector_runs_in_any_rendering_after_the_sanitizer() -> None:

@@ -1,9 +1,9 @@
 """What counts as active content in a body: the one detector the sanitizer trusts.
 
 Decided by parsing, as a browser would see it: the text is parsed by lexbor (an HTML5 parser,
-through selectolax) as it is, and as the Markdown renderers turn it into HTML — cmark-gfm
-(GitHub's own) in its unsafe mode, markdown-it with raw HTML on: raw HTML passed through, links
-not filtered. In
+through selectolax) as it is, and as each Markdown renderer a mirror may use turns it into HTML:
+cmark-gfm (GitHub's own) in unsafe mode without the tag filter, and markdown-it with raw HTML on,
+links not filtered in either. In
 either tree, an element that runs code or changes how the page is fetched, parsed or submitted
 (``ACTIVE_TAGS``), an ``on…`` handler or ``srcdoc`` attribute, a URL attribute whose scheme is
 ``javascript:``/``vbscript:``/``livescript:`` or ``data:`` (but a raster image), or a style with
@@ -29,10 +29,10 @@ import re
 from html import unescape
 from typing import Final
 
-import cmarkgfm
-from cmarkgfm.cmark import Options
 from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from . import cmark
 
 # Elements that run code or change how the rest of the page is fetched, parsed or submitted.
 ACTIVE_TAGS: Final = frozenset(
@@ -75,7 +75,7 @@ def has_active_content(text: str) -> bool:
     """Whether ``text`` holds anything that could run code where it is shown as HTML or Markdown."""
     if not could_be_active(text):
         return False
-    return any(map(_html_is_active, (text, _cmark(text), _markdown_it(text))))
+    return any(map(_html_is_active, (text, cmark.render(text), _markdown_it(text))))
 
 
 def could_be_active(text: str) -> bool:
@@ -100,17 +100,15 @@ def _has_scheme(probe: bytes) -> bool:
     )
 
 
-def _cmark(text: str) -> str:
-    """``text`` as GitHub renders Markdown: cmark-gfm, here with raw HTML kept and no tag filter."""
-    extensions = ["table", "autolink", "strikethrough", "tasklist"]
-    return str(cmarkgfm.markdown_to_html_with_extensions(text, Options.CMARK_OPT_UNSAFE, extensions))
-
-
 def _markdown_it(text: str) -> str:
-    """``text`` as markdown-it renders it, with raw HTML on and every link kept. The renderers
-    part where CommonMark leaves room: in ``<a href=x#`y></a><img alt="`><img src=x onerror=…>">``
-    (an unquoted value with a backtick is no tag) markdown-it takes the backticks for a code
-    span and the ``<img>`` after them for a tag; cmark-gfm does not."""
+    """``text`` as markdown-it renders it, with raw HTML on and every link kept.
+
+    The two renderers part where CommonMark leaves room, both ways. In
+    ``<a href=x#`y></a><img alt="`><img src=x onerror=…>">`` (an unquoted value with a backtick
+    is no tag) markdown-it takes the backticks for a code span and the ``<img>`` after them for
+    a tag, cmark-gfm does not; cmark-gfm's autolinks (``http://…#x=`y>``) take a backtick from
+    a code span and leave a tag after it, markdown-it's do not.
+    """
     return str(_MARKDOWN_IT.render(text))
 
 
