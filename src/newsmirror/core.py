@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from . import publish, schedule
+from . import publish, repair, schedule
 from .config import Config
 from .exceptions import ConfigError, StorageError
 from .fetch import Fetcher
@@ -55,7 +55,7 @@ class Archive:
 
     def locked(self) -> AbstractContextManager[None]:
         """Hold the archive's lock; a second holder gets ``ArchiveLockedError`` at once."""
-        return publish.run_lock(self.root)
+        return repair.run_lock(self.root)
 
     def run(
         self,
@@ -81,8 +81,8 @@ class Archive:
         on_done: Callable[[SourceResult], None] | None,
     ) -> RunResult:
         self.store.remove_leftovers()
-        for repair in [*publish.recover(self.root), *publish.restore_emptied(self.root, "articles")]:
-            log.warning("recovered from an interrupted run: %s", repair)
+        for done in [*repair.recover(self.root), *repair.restore_emptied(self.root, "articles")]:
+            log.warning("recovered from an interrupted run: %s", done)
         now = clock()
         before = self._load_states()
         selected = tuple(s for s in config.sources if not only or s.slug in only)

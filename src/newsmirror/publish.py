@@ -2,43 +2,30 @@
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import random
 import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-from .exceptions import ArchiveLockedError, PublishError
+from .exceptions import PublishError
+from .git import branch as _branch
+from .git import git, git_dir
+from .git import reason as _reason
+from .repair import clear_mark, operation_in_progress, write_mark
 from .types import PushResult
+
+__all__ = ["MANAGED_PATHS", "commit", "commit_paths", "ensure_repo", "git", "git_dir", "identity", "push_all"]
 
 MANAGED_PATHS = ("articles", "lists", "README.md", "status.md", "status.xml", ".newsmirror")
 _FALLBACK_IDENTITY = ("-c", "user.name=newsmirror", "-c", "user.email=newsmirror@localhost")
 
 _INIT_MARK = ".git.tmp-"
-LOCK_NAME = "newsmirror.lock"
-# What newsmirror writes in .git before it starts a rebase or merge and removes when that is over:
-# recover() undoes only an operation marked so, never the maintainer's own.
-OPERATION_MARK = "newsmirror-operation.json"
-# Every git call: automatic gc and maintenance run in the foreground, so that no git process
-# outlives the call that started it (a detached gc would hold the run lock it inherits into the
-# next run). Objects, refs and the index are fsynced: git's default leaves loose objects
-# unsynced, and a power loss after a commit could then leave a branch pointing at empty objects.
-_EVERY_CALL = (
-    "-c", "gc.autoDetach=false", "-c", "maintenance.autoDetach=false",
-    "-c", "core.fsync=committed,index", "-c", "core.fsyncMethod=batch",
-)  # fmt: skip
-# File descriptors of run locks this process holds: every git child inherits them, so a lock is
-# released only when newsmirror *and* every git it started are gone. A run killed alone (plain
-# `kill`, `timeout`, the OOM killer) leaves its git running; the next run must not touch the
-# repository until that git has finished.
-_HELD_LOCKS: set[int] = set()
 _BACKOFF_SECONDS = 0.5
 # A shallow clone (CI checks out with depth 1) cannot tell whether a remote head it lacks is ahead
 # of it or behind it; fetching a head that is behind sends that remote's whole history. A day of
@@ -47,40 +34,6 @@ _BACKOFF_SECONDS = 0.5
 _PREDEEPEN = "--deepen=24"
 # Then, while a remote's head still shares no visible history with ours, deepen further.
 _CONNECT_STEPS = ("--deepen=256", "--deepen=4096", "--unshallow")
-
-
-def git(
-    root: Path, *args: str, check: bool = True, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run git in ``root``; a failure (when ``check``) is a ``PublishError`` with git's words."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    try:
-        done = subprocess.run(
-            ["git", *_EVERY_CALL, *args],
-            cwd=root,
-            env=env,
-            input=stdin,
-            text=True,
-            capture_output=True,
-            check=False,
-            pass_fds=tuple(sorted(_HELD_LOCKS)),
-        )
-    except OSError as e:
-        raise PublishError(f"cannot run git: {e}") from e
-    if check and done.returncode != 0:
-        raise PublishError(f"git {_command(args)} failed in {root}: {_reason(done)}")
-    return done
-
-
-def _command(args: tuple[str, ...]) -> str:
-    """The git subcommand, past ``-c key=value`` and other global options (``git -c … add``
-    failing must say ``add``)."""
-    rest = list(args)
-    while rest and rest[0].startswith("-"):
-        option = rest.pop(0)
-        if option in ("-c", "-C") and rest:
-            rest.pop(0)
-    return rest[0] if rest else " ".join(args)
 
 
 def ensure_repo(root: Path) -> None:
@@ -105,183 +58,6 @@ def ensure_repo(root: Path) -> None:
             raise PublishError(f"cannot create a git repository in {root}: {e}") from e
     finally:
         shutil.rmtree(temp, ignore_errors=True)
-
-
-@contextmanager
-def run_lock(root: Path) -> Iterator[None]:
-    """Hold the archive's run lock (``.git/newsmirror.lock``); ``ArchiveLockedError`` at once when
-    another run, or a git command a killed run started, holds it.
-
-    An ``flock`` on one open file: the git children inherit it (``_HELD_LOCKS``), and the kernel
-    releases it only when the last of them exits, however the run ended.
-    """
-    path = git_dir(root) / LOCK_NAME
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as e:
-        raise PublishError(f"{root}: cannot open the run lock {path}: {e}") from e
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as e:
-        os.close(fd)
-        raise ArchiveLockedError(
-            f"{root}: another newsmirror run holds the lock ({path}), "
-            "or a git command that a killed run started is still running"
-        ) from e
-    _HELD_LOCKS.add(fd)
-    try:
-        yield
-    finally:
-        _HELD_LOCKS.discard(fd)
-        os.close(fd)
-
-
-def recover(root: Path) -> list[str]:
-    """Undo what a killed run left inside git; a list of what was done.
-
-    Stale lock files go, an index that git cannot read is rebuilt from HEAD, and a rebase or
-    merge that newsmirror started (``OPERATION_MARK``) is aborted, leaving its branch checked out
-    where it was. A rebase, merge, cherry-pick, revert or bisect that someone else started is
-    never touched: ``PublishError`` says what to do, and the run changes nothing.
-
-    Called with the run lock held: no other newsmirror process, and no git command started by
-    one, is using the repository.
-    """
-    folder = git_dir(root)
-    mark = _read_mark(folder)
-    busy = _operation_in_progress(folder)
-    if busy and (mark is None or mark.get("action") != busy):
-        raise PublishError(_not_ours(root, busy))
-    done = _remove_stale_locks(folder)
-    done += _rebuild_unreadable_index(root, folder)
-    if mark is not None:
-        done += _undo_marked(root, folder, mark, busy)
-    return done
-
-
-def restore_emptied(root: Path, folder: str) -> list[str]:
-    """Files under ``folder`` that are new or changed since HEAD and empty: put back from HEAD,
-    or removed when HEAD has none. What that is for, the caller knows (an article file is never
-    empty: an empty one is what a power loss left of a write whose data never reached the disk).
-    """
-    listed = git(root, "ls-files", "-z", "--modified", "--others", "--exclude-standard", "--", folder)
-    done = []
-    for name in sorted(set(filter(None, listed.stdout.split("\0")))):
-        path = root / name
-        if not path.is_file() or path.stat().st_size:
-            continue
-        if git(root, "cat-file", "-e", f"HEAD:{name}", check=False).returncode == 0:
-            git(root, "checkout", "HEAD", "--", name)
-            done.append(f"restored the empty {name} from HEAD")
-        else:
-            path.unlink()
-            done.append(f"removed the empty {name}, left by a write that never reached the disk")
-    return done
-
-
-def _remove_stale_locks(folder: Path) -> list[str]:
-    # A commit, rebase or fetch killed while it moved a ref or deepened the clone leaves these;
-    # each would fail every later commit or fetch with "cannot lock ref". A commit killed in the
-    # `git maintenance run --auto` it ends with leaves objects/maintenance.lock, which silently
-    # turns automatic maintenance (gc) off for good.
-    done = []
-    for lock in [folder / "index.lock", *_stale_git_locks(folder)]:
-        if lock.is_file():
-            lock.unlink(missing_ok=True)
-            done.append(f"removed a stale .git/{lock.relative_to(folder)}")
-    return done
-
-
-def _operation_in_progress(folder: Path) -> str | None:
-    """The git operation a repository is in the middle of, by the files git keeps for it."""
-    if (folder / "rebase-merge").exists() or (folder / "rebase-apply").exists():
-        return "rebase"
-    states = {
-        "MERGE_HEAD": "merge",
-        "CHERRY_PICK_HEAD": "cherry-pick",
-        "REVERT_HEAD": "revert",
-        "BISECT_LOG": "bisect",
-    }
-    return next((action for name, action in states.items() if (folder / name).exists()), None)
-
-
-def _not_ours(root: Path, action: str) -> str:
-    finish = "git bisect reset" if action == "bisect" else f"git {action} --continue or git {action} --abort"
-    return (
-        f"{root}: a git {action} is in progress that newsmirror did not start; finish it ({finish}), "
-        "then run again. Nothing was changed."
-    )
-
-
-def _rebuild_unreadable_index(root: Path, folder: Path) -> list[str]:
-    """A 0-byte or garbled ``.git/index`` fails every git command: rebuild it from HEAD.
-
-    The working tree is left as it is; whatever differs from HEAD shows as unstaged changes,
-    which the run's own ``git add`` stages again.
-    """
-    index = folder / "index"
-    if not index.exists() or git(root, "ls-files", "--stage", check=False).returncode == 0:
-        return []
-    broken = index.with_name("index.unreadable")
-    os.replace(index, broken)
-    has_head = git(root, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).returncode == 0
-    if has_head:
-        git(root, "read-tree", "HEAD")
-    return [f"rebuilt an unreadable .git/index from HEAD (the old one kept as .git/{broken.name})"]
-
-
-def _undo_marked(root: Path, folder: Path, mark: dict[str, str], busy: str | None) -> list[str]:
-    """Abort the rebase or merge newsmirror marked, and put its branch back in HEAD."""
-    action, branch = mark.get("action", ""), mark.get("branch", "")
-    done = []
-    if busy:
-        aborted = git(root, action, "--abort", check=False)
-        if aborted.returncode != 0 and _operation_in_progress(folder):
-            raise PublishError(f"{root}: cannot abort newsmirror's interrupted {action}: {_reason(aborted)}")
-        done.append(f"aborted newsmirror's interrupted {action}")
-    if branch and _branch(root) != branch:
-        # Killed between git's steps, HEAD may still be detached on the way: the branch itself
-        # only ever holds a finished result, so check it out again, keeping local changes.
-        switched = git(root, "checkout", "-q", branch, check=False)
-        if switched.returncode != 0:
-            why = _reason(switched)
-            raise PublishError(f"{root}: cannot check {branch} out after an interrupted {action}: {why}")
-        done.append(f"checked {branch} out again after an interrupted {action}")
-    _clear_mark(folder)
-    return done
-
-
-def _read_mark(folder: Path) -> dict[str, str] | None:
-    try:
-        data = json.loads((folder / OPERATION_MARK).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return {}  # half written when the run was killed: its operation had not started yet
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def _write_mark(root: Path, action: str, branch: str, before: str) -> None:
-    mark = {"action": action, "branch": branch, "before": before}
-    (git_dir(root) / OPERATION_MARK).write_text(json.dumps(mark) + "\n", encoding="utf-8")
-
-
-def _clear_mark(folder: Path) -> None:
-    with suppress(FileNotFoundError):
-        (folder / OPERATION_MARK).unlink()
-
-
-def _stale_git_locks(folder: Path) -> list[Path]:
-    """Lock files of refs (loose and packed), HEAD, the shallow list and maintenance."""
-    names = ("HEAD.lock", "ORIG_HEAD.lock", "packed-refs.lock", "shallow.lock", "objects/maintenance.lock")
-    named = [folder / name for name in names]
-    refs = folder / "refs"
-    found = [p for p in named if p.is_file()]
-    return found + (sorted(p for p in refs.rglob("*.lock") if p.is_file()) if refs.is_dir() else [])
-
-
-def git_dir(root: Path) -> Path:
-    return Path(git(root, "rev-parse", "--absolute-git-dir").stdout.strip())
 
 
 def commit(root: Path, message: str) -> str | None:
@@ -409,13 +185,6 @@ def _nothing(remote: str) -> None:
     del remote
 
 
-def _branch(root: Path) -> str | None:
-    """The checked-out branch; None when detached or when it has no commit yet."""
-    name = git(root, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
-    has_commit = git(root, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).returncode == 0
-    return name if name and has_commit else None
-
-
 def _unpushable(root: Path) -> str:
     if git(root, "symbolic-ref", "-q", "HEAD", check=False).returncode != 0:
         return "nothing pushed: HEAD is detached, not on a branch"
@@ -521,17 +290,17 @@ def _merge(s: _Session, r: _Remote, before: str) -> None:
 def _marked(s: _Session, action: str, before: str) -> Iterator[None]:
     """Mark ``action`` as newsmirror's own while it runs; a failed one is aborted before the mark
     goes (``_undo``), so a kill at any moment leaves either no operation or a marked one."""
-    _write_mark(s.root, action, s.branch, before)
+    write_mark(s.root, action, s.branch, before)
     yield
-    if _operation_in_progress(git_dir(s.root)) is None:
-        _clear_mark(git_dir(s.root))
+    if operation_in_progress(git_dir(s.root)) is None:
+        clear_mark(git_dir(s.root))
 
 
 def _undo(s: _Session, r: _Remote, before: str, action: str, done: subprocess.CompletedProcess[str]) -> None:
     """Abort a failed rebase or merge; the local branch must be back where it was."""
     conflicts = git(s.root, "diff", "--name-only", "-z", "--diff-filter=U", check=False).stdout
     git(s.root, action, "--abort", check=False)
-    _clear_mark(git_dir(s.root))
+    clear_mark(git_dir(s.root))
     if s.head() != before or _branch(s.root) != s.branch:
         raise PublishError(f"git {action} --abort did not restore {s.branch} to {before} in {s.root}")
     files = [f for f in conflicts.split("\0") if f]
@@ -634,15 +403,6 @@ def _result(s: _Session, r: _Remote) -> PushResult:
     else:
         moved = f"pushed {_short(r.start)}..{_short(head)}"
     return PushResult(remote=r.name, ok=True, message="; ".join([*r.notes, moved]))
-
-
-def _reason(done: subprocess.CompletedProcess[str]) -> str:
-    """git's error lines (``fatal:``/``error:``), else its last line."""
-    lines = [line.strip() for line in f"{done.stderr}\n{done.stdout}".splitlines() if line.strip()]
-    errors = dict.fromkeys(line for line in lines if line.startswith(("fatal:", "error:")))
-    if errors:
-        return "; ".join(errors)
-    return lines[-1] if lines else f"git exited with status {done.returncode}"
 
 
 def _rev(root: Path, ref: str) -> str:
