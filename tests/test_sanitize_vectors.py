@@ -16,6 +16,7 @@ import pytest
 from cmarkgfm.cmark import Options
 from selectolax.lexbor import LexborHTMLParser
 
+from newsmirror.transform import active as active_module
 from newsmirror.transform import cmark
 from newsmirror.transform.active import has_active_content
 from newsmirror.transform.sanitize import neutralize, neutralize_title
@@ -57,6 +58,16 @@ def test_the_archivers_cmark_gfm_call_renders_what_cmarkgfms_own_does() -> None:
     for vector in VECTORS:
         own = cmarkgfm.markdown_to_html_with_extensions(vector, Options.CMARK_OPT_UNSAFE, extensions)
         assert cmark.render(vector) == own
+
+
+def test_a_one_line_body_opening_with_a_block_tag_is_rendered_as_itself_by_both() -> None:
+    """The detector's shortcut (``active._renderings``): such a body is one HTML block."""
+    one_line = [join_lines(v) for v in VECTORS] + [f"<p>{v}</p>".replace("\n", "") for v in VECTORS]
+    taken = [t for t in one_line if active_module._renderings(t) == ()]
+    assert len(taken) > 1000
+    for text in taken:
+        for renderer, html in renderings(text).items():
+            assert html.rstrip("\n") == text.rstrip(), (renderer, text)
 
 
 def test_no_vector_runs_in_any_rendering_after_the_sanitizer() -> None:
