@@ -137,7 +137,10 @@ def _rebuild_unreadable_index(root: Path, folder: Path) -> list[str]:
     which the run's own ``git add`` stages again.
     """
     index = folder / "index"
-    if not index.exists() or git(root, "ls-files", "--stage", check=False).returncode == 0:
+    # git reads (and checks) the whole index for any pathspec; one that matches nothing keeps
+    # the output empty on an archive of any size.
+    readable = git(root, "ls-files", "--", ":(top,literal).newsmirror-matches-nothing", check=False)
+    if not index.exists() or readable.returncode == 0:
         return []
     broken = index.with_name("index.unreadable")
     os.replace(index, broken)
