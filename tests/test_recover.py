@@ -9,6 +9,7 @@ and article files that a power loss left empty, are rebuilt from HEAD.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -139,3 +140,19 @@ def test_article_files_a_power_loss_left_empty_are_put_back_or_written_again(run
     assert runner.article("news", one) == first
     assert "[乙](https://e.com/b)" in runner.article("news", one - 1)
     assert runner.git("status", "--porcelain") == ""
+
+
+def test_the_gc_git_detaches_after_a_commit_does_not_hold_the_run_lock(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's own git commands hold the lock and start no gc; the `git gc --auto` started after
+    the commit detaches without it, so a run right after is not refused (exit 3)."""
+    for key, value in os.environ.items():  # the suite's own setting (conftest): gc off
+        if key.startswith("GIT_CONFIG_KEY_") and value in ("gc.auto", "gc.autoDetach"):
+            monkeypatch.setenv(key.replace("KEY", "VALUE"), "1" if value == "gc.auto" else "true")
+    archive_with_one_article(runner)
+    more_news(runner)
+    assert runner.run() == 0  # its commit leaves loose objects past gc.auto = 1: git gc detaches
+    runner.feed("news", rss(It("甲", "https://e.com/a", JUL20), It("丙", "https://e.com/c", JUL20)))
+    assert runner.run() == 0
+    assert len(runner.ids("news")) == 3

@@ -8,14 +8,13 @@ from pathlib import Path
 
 from .exceptions import PublishError
 
-# Every git call: automatic gc and maintenance run in the foreground, so that no git process
-# outlives the call that started it (a detached gc would hold the run lock it inherits into the
-# next run). Objects, refs and the index are fsynced: git's default leaves loose objects
-# unsynced, and a power loss after a commit could then leave a branch pointing at empty objects.
-_EVERY_CALL = (
-    "-c", "gc.autoDetach=false", "-c", "maintenance.autoDetach=false",
-    "-c", "core.fsync=committed,index", "-c", "core.fsyncMethod=batch",
-)  # fmt: skip
+# Every git call: objects, refs and the index are fsynced (git's default leaves loose objects
+# unsynced, and a power loss after a commit could then leave a branch pointing at empty objects).
+_EVERY_CALL = ("-c", "core.fsync=committed,index", "-c", "core.fsyncMethod=batch")
+# And every call that holds the run lock starts no automatic gc or maintenance: git would detach
+# it, and it would hold the lock it inherits long after the run (``maintain`` starts it instead,
+# without the lock: git's gc is made to run beside other git commands).
+_NO_AUTO_MAINTENANCE = ("-c", "gc.auto=0", "-c", "maintenance.auto=false")
 # File descriptors of run locks this process holds: every git child inherits them, so a lock is
 # released only when newsmirror *and* every git it started are gone. A run killed alone (plain
 # `kill`, `timeout`, the OOM killer) leaves its git running; the next run must not touch the
@@ -24,20 +23,25 @@ HELD_LOCKS: set[int] = set()
 
 
 def git(
-    root: Path, *args: str, check: bool = True, stdin: str | None = None
+    root: Path, *args: str, check: bool = True, stdin: str | None = None, locked: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """Run git in ``root``; a failure (when ``check``) is a ``PublishError`` with git's words."""
+    """Run git in ``root``; a failure (when ``check``) is a ``PublishError`` with git's words.
+
+    ``locked``: the command holds the run locks this process holds (``HELD_LOCKS``) until it
+    exits, and starts no automatic maintenance.
+    """
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    options = (*_EVERY_CALL, *_NO_AUTO_MAINTENANCE) if locked else _EVERY_CALL
     try:
         done = subprocess.run(
-            ["git", *_EVERY_CALL, *args],
+            ["git", *options, *args],
             cwd=root,
             env=env,
             input=stdin,
             text=True,
             capture_output=True,
             check=False,
-            pass_fds=tuple(sorted(HELD_LOCKS)),
+            pass_fds=tuple(sorted(HELD_LOCKS)) if locked else (),
         )
     except OSError as e:
         raise PublishError(f"cannot run git: {e}") from e
@@ -55,6 +59,12 @@ def _command(args: tuple[str, ...]) -> str:
         if option in ("-c", "-C") and rest:
             rest.pop(0)
     return rest[0] if rest else " ".join(args)
+
+
+def maintain(root: Path) -> None:
+    """Let git pack loose objects when it thinks it is time (``git gc --auto``, as ``git commit``
+    would): it detaches and goes on beside the next runs, outside the run lock."""
+    git(root, "gc", "--auto", "--quiet", check=False, locked=False)
 
 
 def git_dir(root: Path) -> Path:

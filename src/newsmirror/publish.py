@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .exceptions import PublishError
 from .git import branch as _branch
-from .git import git, git_dir
+from .git import git, git_dir, maintain
 from .git import reason as _reason
 from .repair import clear_mark, operation_in_progress, write_mark
 from .types import PushResult
@@ -88,6 +88,7 @@ def commit_paths(root: Path, message: str, paths: Sequence[str]) -> str | None:
     # something else is staged that must stay out of this commit.
     only = ("--", *present) if len(ours) < len([n for n in staged if n]) else ()
     git(root, *identity(root), "commit", "-q", "--no-verify", "-F", "-", *only, stdin=message)
+    maintain(root)
     return git(root, "rev-parse", "HEAD").stdout.strip()
 
 
