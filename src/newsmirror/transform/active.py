@@ -155,24 +155,31 @@ def _html_is_active(html: str) -> bool:
     """
     if _tree_is_active(html):
         return True
-    lowered = html.lower()
-    if "<noscript" not in lowered:
+    if _NOSCRIPT_OPEN.search(html) is None:
         return False
-    return "</noembed" in lowered or _tree_is_active(_NOSCRIPT.sub(r"\1noembed", html))
+    return _NOEMBED_CLOSE.search(html) is not None or _tree_is_active(_NOSCRIPT.sub(r"\1noembed", html))
 
 
 _NOSCRIPT: Final = re.compile(r"(</?)noscript", re.IGNORECASE)
+_NOSCRIPT_OPEN: Final = re.compile("<noscript", re.IGNORECASE)
+_NOEMBED_CLOSE: Final = re.compile("</noembed", re.IGNORECASE)
 
 
 def _tree_is_active(html: str) -> bool:
-    body = LexborHTMLParser(html).root
-    return body is not None and any(_node_is_active(node) for node in body.traverse(include_text=False))
-
-
-def _node_is_active(node: LexborNode) -> bool:
-    tag = (node.tag or "").lower()
-    if tag in ACTIVE_TAGS:
+    root = LexborHTMLParser(html).root
+    if root is None:
+        return False
+    # An active element is found by lexbor's own selector engine; only attributes need the walk.
+    if root.css_first(_ACTIVE_SELECTOR) is not None:
         return True
+    return any(_attributes_are_active(node) for node in root.traverse(include_text=False))
+
+
+_ACTIVE_SELECTOR: Final = ", ".join(sorted(ACTIVE_TAGS))
+
+
+def _attributes_are_active(node: LexborNode) -> bool:
+    tag = node.tag or ""
     return any(active_attribute(tag, name, value) for name, value in node.attributes.items())
 
 
