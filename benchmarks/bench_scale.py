@@ -1,0 +1,222 @@
+"""What a run costs as the archive grows: synthetic archives of 10k, 100k … articles (issue 9).
+
+    python benchmarks/bench_scale.py [--sizes 10000,100000] [--tmpdir DIR] [--seed 1]
+
+For each size N it builds an archive as a user taking over a duty-machine archive has one:
+
+1. N article files in the archive format (``render_article``), over nine sources, one of them
+   lopsided (40 % of the articles); Chinese bodies of 2–8 KB; committed with plain git; then
+   ``newsmirror import`` indexes them (measured).
+2. Nine feeds, served from a separate process on 127.0.0.1, carrying each source's 20 newest
+   archived items: a first run (it writes the list pages and README), then the **no-change
+   run** that every hour is.
+3. The same feeds with 20 new items each: the **incremental run**, and what its commit adds to
+   ``.git`` (bytes, after git's detached maintenance has finished).
+4. ``git clone --depth 1`` of the archive (as ``actions/checkout`` makes it), measured.
+5. The largest folder under ``articles/``.
+
+Each run is a child process measured with ``os.wait4`` (newsmirror *and* its git). Prints one
+table; ``benchmarks/README.md`` explains the lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_run import Corpus, Measured, feed_server, run_measured, run_newsmirror, wait_for_detached
+from newsmirror.render import render_article
+from newsmirror.types import FIRST_ID, Article
+
+SOURCES = 9
+LOPSIDED_SHARE = 0.4
+FEED_ITEMS = 20
+NEWEST = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+GIT = ["git", "-c", "gc.auto=0", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+
+
+def share_of(source: int, total: int) -> int:
+    """Articles of ``source``: 40 % for the first, the rest split evenly."""
+    if source == 0:
+        return int(total * LOPSIDED_SHARE)
+    rest = total - int(total * LOPSIDED_SHARE)
+    return rest // (SOURCES - 1) + (1 if source - 1 < rest % (SOURCES - 1) else 0)
+
+
+def item(corpus: Corpus, slug: str, number: int, when: datetime) -> tuple[str, str, str, datetime]:
+    """Title, link, body and date of one synthetic story."""
+    body = corpus.body(slug, number, corpus.rng.randint(2000, 8000)).replace("\n", "")
+    return corpus.title(), f"https://news.example/{slug}/{number}.html", body, when
+
+
+def build_archive(root: Path, size: int, seed: int) -> dict[str, list[tuple[str, str, str, datetime]]]:
+    """Write and commit ``size`` articles; each source's newest items, newest first."""
+    rng = random.Random(seed)
+    corpus = Corpus(rng)
+    newest: dict[str, list[tuple[str, str, str, datetime]]] = {}
+    for source in range(SOURCES):
+        slug = f"s{source}"
+        folder = root / "articles" / slug
+        folder.mkdir(parents=True)
+        count = share_of(source, size)
+        step = timedelta(days=5 * 365) / max(count, 1)
+        kept = []
+        for k in range(count):  # k = 0 is the newest: the lowest id (countdown)
+            title, link, body, when = item(corpus, slug, k, NEWEST - k * step)
+            number = FIRST_ID - 1 - (count - 1 - k)
+            article = Article(number, int(when.timestamp() * 1000), title, link, None, body)
+            (folder / f"{article.id}.md").write_text(render_article(article), encoding="utf-8")
+            if k < FEED_ITEMS:
+                kept.append((title, link, body, when))
+        newest[slug] = kept
+    subprocess.run([*GIT, "init", "-q", "-b", "main", str(root)], check=True)
+    subprocess.run([*GIT, "-C", str(root), "add", "-A"], check=True)
+    subprocess.run([*GIT, "-C", str(root), "commit", "-q", "-m", "archive"], check=True)
+    return newest
+
+
+def write_feeds(folder: Path, items: dict[str, list[tuple[str, str, str, datetime]]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for slug, stories in items.items():
+        entries = "".join(
+            f"<item><title>{escape(t)}</title><link>{escape(link)}</link>"
+            f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate>"
+            f"<description>{escape(body)}</description></item>"
+            for t, link, body, when in stories
+        )
+        channel = f"<channel><title>{slug}</title>{entries}</channel>"
+        rss = f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0">{channel}</rss>'
+        (folder / f"{slug}.xml").write_text(rss, encoding="utf-8")
+
+
+def write_sources(path: Path, base: str) -> None:
+    lines = []
+    for source in range(SOURCES):
+        url = f"{base}/feeds/s{source}.xml"
+        lines += ["[[source]]", f'name = "源{source}"', f'slug = "s{source}"', f'url = "{url}"', ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def fresh_items(size: int, seed: int) -> dict[str, list[tuple[str, str, str, datetime]]]:
+    corpus = Corpus(random.Random(seed + 1))
+    later = [NEWEST + timedelta(hours=1, minutes=n) for n in range(FEED_ITEMS)]
+    slugs = [f"s{source}" for source in range(SOURCES)]
+    return {slug: [item(corpus, slug, size + n, when) for n, when in enumerate(later)] for slug in slugs}
+
+
+def git_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in (root / ".git").rglob("*") if p.is_file())
+
+
+def largest_folder(root: Path) -> tuple[str, int]:
+    folders = [p for p in (root / "articles").rglob("*") if p.is_dir()]
+    counts = [(str(p.relative_to(root)), sum(1 for _ in p.iterdir())) for p in folders]
+    return max(counts, key=lambda c: c[1])
+
+
+@dataclass
+class Figures:
+    size: int
+    build_s: float
+    imported: Measured
+    first: Measured
+    no_change: Measured
+    incremental: Measured
+    new: int
+    git_growth: int
+    clone: Measured
+    largest: tuple[str, int]
+    git_total: int
+
+
+def measure(size: int, work: Path, seed: int) -> Figures:
+    archive, feeds, logs = work / "archive", work / "feeds", work / "logs"
+    started = time.perf_counter()
+    newest = build_archive(archive, size, seed)
+    build_s = time.perf_counter() - started
+    write_feeds(feeds, newest)
+    with feed_server(feeds) as base:
+        sources = work / "sources.toml"
+        write_sources(sources, base)
+        child = "from newsmirror.cli import entry; entry()"
+        command = [sys.executable, "-c", child, "import", str(archive), "--sources", str(sources)]
+        imported, _ = run_measured("import", command, logs)
+        first, _ = run_newsmirror("first run", archive, sources, logs)
+        wait_for_detached(archive)
+        no_change, _ = run_newsmirror("no-change run", archive, sources, logs)
+        wait_for_detached(archive)
+        before = git_bytes(archive)
+        write_feeds(feeds, {slug: [*fresh, *newest[slug]] for slug, fresh in fresh_items(size, seed).items()})
+        incremental, result = run_newsmirror("incremental run", archive, sources, logs)
+        wait_for_detached(archive)
+        growth = git_bytes(archive) - before
+    clone_command = ["git", "clone", "-q", "--depth", "1", f"file://{archive}", str(work / "clone")]
+    clone, _ = run_measured("clone", clone_command, logs)
+    return Figures(
+        size, build_s, imported, first, no_change, incremental, int(result.get("new", 0)), growth, clone,
+        largest_folder(archive), git_bytes(archive),
+    )  # fmt: skip
+
+
+def row(label: str, m: Measured) -> str:
+    split = f"{m.python_cpu_s:.2f} + {m.children_cpu_s:.2f}" if m.python_cpu_s is not None else ""
+    return f"  {label:<18} {m.wall_s:8.2f} {m.cpu_s:8.2f} {split:>15} {m.maxrss_mb:8.0f} {m.exit_code:5d}"
+
+
+def report(all_figures: list[Figures]) -> str:
+    lines = []
+    for f in all_figures:
+        mb = 2**20
+        lines += [
+            f"\n{f.size:,} articles (built and committed in {f.build_s:.0f} s; "
+            f".git {f.git_total / mb:.0f} MB)",
+            f"  {'':<18} {'wall s':>8} {'CPU s':>8} {'python + git':>15} {'RSS MB':>8} {'exit':>5}",
+            row("import", f.imported),
+            row("first run", f.first),
+            row("no-change run", f.no_change),
+            row("incremental run", f.incremental),
+            row("clone --depth 1", f.clone),
+            f"  incremental: {f.new} new articles; .git grew {f.git_growth / mb:.1f} MB",
+            f"  largest folder: {f.largest[0]} ({f.largest[1]:,} entries)",
+        ]
+    if len(all_figures) >= 2:
+        small, big = all_figures[0], all_figures[-1]
+        ratio = big.no_change.cpu_s / small.no_change.cpu_s
+        sizes = f"{big.size:,} ÷ at {small.size:,}"
+        lines.append(f"\nno-change run CPU at {sizes}: {ratio:.2f} (issue 9 target ≤ 1.3)")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated article counts")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tmpdir", type=Path, default=None, help="where to build (default: the system's)")
+    options = parser.parse_args(argv)
+    figures = []
+    for size in (int(s) for s in options.sizes.split(",")):
+        work = Path(tempfile.mkdtemp(prefix=f"bench-scale-{size}-", dir=options.tmpdir))
+        try:
+            print(f"building {size:,} articles in {work} …", file=sys.stderr)
+            figures.append(measure(size, work, options.seed))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    print(report(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
