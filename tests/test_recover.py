@@ -50,16 +50,22 @@ def git_fails(runner: Runner, *args: str) -> None:
     assert done.returncode != 0
 
 
+def stopped_in_a_conflict(runner: Runner, action: str, resolution: str) -> None:
+    """The maintainer's ``git rebase mine`` or ``git merge mine`` stopped in a conflict, which
+    they are resolving by hand; the feed has a new item meanwhile."""
+    archive_with_one_article(runner)
+    conflicting_branches(runner)
+    git_fails(runner, action, "mine")
+    (runner.archive / "notes.txt").write_text(resolution)
+    more_news(runner)
+
+
 def test_the_maintainers_rebase_in_progress_is_refused_and_left_as_it_was(
     runner: Runner, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    archive_with_one_article(runner)
-    conflicting_branches(runner)
-    git_fails(runner, "rebase", "mine")
-    (runner.archive / "notes.txt").write_text("resolved by hand\n")
+    stopped_in_a_conflict(runner, "rebase", "resolved by hand\n")
     runner.git("add", "notes.txt")
     head, commits = runner.git("rev-parse", "HEAD"), runner.commits()
-    more_news(runner)
     capsys.readouterr()
 
     assert runner.run() == 5
@@ -81,11 +87,7 @@ def test_the_maintainers_rebase_in_progress_is_refused_and_left_as_it_was(
 def test_the_maintainers_merge_in_progress_is_refused(
     runner: Runner, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    archive_with_one_article(runner)
-    conflicting_branches(runner)
-    git_fails(runner, "merge", "mine")
-    (runner.archive / "notes.txt").write_text("merged by hand\n")
-    more_news(runner)
+    stopped_in_a_conflict(runner, "merge", "merged by hand\n")
     capsys.readouterr()
 
     assert runner.run() == 5
