@@ -99,6 +99,13 @@ def test_the_named_cases_are_active_and_cut_to_what_is_inert(body: str) -> None:
     assert NAMED[body] in out
 
 
+def test_a_body_that_is_all_active_comes_out_empty_not_as_escaped_text() -> None:
+    """The first inert fallback is taken, also when it is empty; escaped text is the last resort."""
+    body = '<img src="x` `<script>alert(1)</script>"` `>'
+    assert has_active_content(body)
+    assert neutralize(body) == ""
+
+
 @pytest.mark.parametrize(
     "prose",
     [

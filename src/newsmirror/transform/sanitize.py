@@ -123,7 +123,8 @@ def neutralize(html: str) -> str:
     near = cut_active_near(html)
     if near is not None and not has_active_content(near):
         return near
-    return next((c for c in _fallbacks(html) if not has_active_content(c)), None) or as_text(html)
+    inert = next((c for c in _fallbacks(html) if not has_active_content(c)), None)
+    return as_text(html) if inert is None else inert  # "" (all of it was active) is inert too
 
 
 def _fallbacks(html: str) -> Iterator[str]:
