@@ -291,10 +291,11 @@ def _merge(s: _Session, r: _Remote, before: str) -> None:
 def _marked(s: _Session, action: str, before: str) -> Iterator[None]:
     """Mark ``action`` as newsmirror's own while it runs; a failed one is aborted before the mark
     goes (``_undo``), so a kill at any moment leaves either no operation or a marked one."""
-    write_mark(s.root, action, s.branch, before)
+    folder = git_dir(s.root)
+    write_mark(folder, action, s.branch, before)
     yield
-    if operation_in_progress(git_dir(s.root)) is None:
-        clear_mark(git_dir(s.root))
+    if operation_in_progress(folder) is None:
+        clear_mark(folder)
 
 
 def _undo(s: _Session, r: _Remote, before: str, action: str, done: subprocess.CompletedProcess[str]) -> None:

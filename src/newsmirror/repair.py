@@ -102,10 +102,9 @@ def _remove_stale_locks(folder: Path) -> list[str]:
     # `git maintenance run --auto` it ends with leaves objects/maintenance.lock, which silently
     # turns automatic maintenance (gc) off for good.
     done = []
-    for lock in [folder / "index.lock", *_stale_git_locks(folder)]:
-        if lock.is_file():
-            lock.unlink(missing_ok=True)
-            done.append(f"removed a stale .git/{lock.relative_to(folder)}")
+    for lock in _stale_git_locks(folder):
+        lock.unlink(missing_ok=True)
+        done.append(f"removed a stale .git/{lock.relative_to(folder)}")
     return done
 
 
@@ -137,10 +136,12 @@ def _rebuild_unreadable_index(root: Path, folder: Path) -> list[str]:
     which the run's own ``git add`` stages again.
     """
     index = folder / "index"
+    if not index.exists():
+        return []
     # git reads (and checks) the whole index for any pathspec; one that matches nothing keeps
     # the output empty on an archive of any size.
     readable = git(root, "ls-files", "--", ":(top,literal).newsmirror-matches-nothing", check=False)
-    if not index.exists() or readable.returncode == 0:
+    if readable.returncode == 0:
         return []
     broken = index.with_name("index.unreadable")
     os.replace(index, broken)
@@ -181,9 +182,9 @@ def _read_mark(folder: Path) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def write_mark(root: Path, action: str, branch: str, before: str) -> None:
+def write_mark(folder: Path, action: str, branch: str, before: str) -> None:
     mark = {"action": action, "branch": branch, "before": before}
-    (git_dir(root) / OPERATION_MARK).write_text(json.dumps(mark) + "\n", encoding="utf-8")
+    (folder / OPERATION_MARK).write_text(json.dumps(mark) + "\n", encoding="utf-8")
 
 
 def clear_mark(folder: Path) -> None:
@@ -192,8 +193,11 @@ def clear_mark(folder: Path) -> None:
 
 
 def _stale_git_locks(folder: Path) -> list[Path]:
-    """Lock files of refs (loose and packed), HEAD, the shallow list and maintenance."""
-    names = ("HEAD.lock", "ORIG_HEAD.lock", "packed-refs.lock", "shallow.lock", "objects/maintenance.lock")
+    """Lock files of the index, refs (loose and packed), HEAD, the shallow list and maintenance."""
+    names = (
+        "index.lock", "HEAD.lock", "ORIG_HEAD.lock", "packed-refs.lock", "shallow.lock",
+        "objects/maintenance.lock",
+    )  # fmt: skip
     named = [folder / name for name in names]
     refs = folder / "refs"
     found = [p for p in named if p.is_file()]

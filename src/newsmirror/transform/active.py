@@ -68,7 +68,8 @@ PLACES: Final = re.compile(
 # Dropped before looking for a scheme: blanks and controls, and the backslash of a Markdown
 # escape (``[a](javascript\:…)`` is a link to ``javascript:…``).
 _URL_BLANKS: Final = bytes(range(0x21)) + b"\\"
-_SCRIPT_SCHEMES: Final = (b"javascript:", b"vbscript:", b"livescript:")
+SCRIPT_SCHEMES: Final = ("javascript", "vbscript", "livescript")
+_SCRIPT_SCHEME_PROBES: Final = tuple(f"{scheme}:".encode() for scheme in SCRIPT_SCHEMES)
 
 
 def has_active_content(text: str) -> bool:
@@ -116,7 +117,7 @@ def _has_scheme(probe: bytes) -> bool:
     # tree tells a raster image from an SVG or HTML document); Markdown links count too.
     squeezed = probe.translate(None, _URL_BLANKS)
     return (
-        any(scheme in squeezed for scheme in _SCRIPT_SCHEMES)
+        any(scheme in squeezed for scheme in _SCRIPT_SCHEME_PROBES)
         or b"data:" in squeezed
         or b"expression(" in squeezed
     )
@@ -220,7 +221,7 @@ def _active_url(value: str, *, image_ok: bool) -> bool:
         scheme = _SCHEME.match(url)
         if scheme is None:
             continue
-        if scheme.group(1) in ("javascript", "vbscript", "livescript"):
+        if scheme.group(1) in SCRIPT_SCHEMES:
             return True
         if scheme.group(1) == "data" and not (image_ok and _IMAGE.match(url)):
             return True
@@ -228,17 +229,14 @@ def _active_url(value: str, *, image_ok: bool) -> bool:
 
 
 def _active_style(value: str) -> bool:
-    lowered = value.lower().translate(_URL_DROPPED)
-    squeezed = "".join(lowered.split())
+    squeezed = "".join(value.lower().split())
     return (
         "expression(" in squeezed
         or "-moz-binding" in squeezed
         or "behavior:" in squeezed
-        or any(f"url({q}{scheme}:" in squeezed for q in ("", "'", '"') for scheme in _STYLE_SCHEMES)
+        or any(f"url({q}{scheme}:" in squeezed for q in ("", "'", '"') for scheme in SCRIPT_SCHEMES)
     )
 
-
-_STYLE_SCHEMES: Final = ("javascript", "vbscript", "livescript")
 
 
 def _ascii_lower(text: str) -> bytes:
