@@ -38,7 +38,7 @@ from xml.sax.saxutils import escape
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_run import Corpus, Measured, feed_server, run_measured, run_newsmirror, wait_for_detached
-from newsmirror.render import render_article
+from newsmirror.archive_format import render_article
 from newsmirror.types import FIRST_ID, Article
 
 SOURCES = 9

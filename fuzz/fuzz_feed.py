@@ -17,10 +17,10 @@ import sys
 import atheris
 
 with atheris.instrument_imports(include=["newsmirror"]):
+    from newsmirror.archive_format import list_title, record_from_text, render_article
     from newsmirror.exceptions import NewsmirrorError
     from newsmirror.parse import parse_feed
-    from newsmirror.render import list_title, render_article, render_list
-    from newsmirror.store.repo import record_from_text
+    from newsmirror.render import render_list
     from newsmirror.transform.items import prepare
     from newsmirror.transform.sanitize import has_active_content, neutralize
     from newsmirror.transform.text import join_lines

@@ -87,7 +87,7 @@ def _chattr(flag: str, path: Path) -> bool:
 
 @pytest.mark.parametrize(("part", "status", "words"), [
     (".git", 5, "cannot open the run lock"),
-    (".git/objects", 5, "git add failed"),
+    (".git/objects", 5, "git update-index failed"),
     ("articles", 1, "FAILED storage_error: "),  # that source fails alone; its state is committed
 ])  # fmt: skip
 def test_a_read_only_archive_is_a_storage_error_and_the_next_run_catches_up(

@@ -32,8 +32,11 @@ def result(runner: Runner, capsys: pytest.CaptureFixture[str]) -> dict[str, obje
 
 
 def index_lines(runner: Runner) -> dict[int, dict[str, object]]:
-    text = (runner.archive / ".newsmirror/index/news.jsonl").read_text("utf-8")
-    return {line["id"]: line for line in map(json.loads, text.splitlines())}
+    """Every record line of the source's state, whatever month it is filed under."""
+    found: dict[int, dict[str, object]] = {}
+    for shard in (runner.archive / ".newsmirror/records/news").glob("*.jsonl"):
+        found.update((line["id"], line) for line in map(json.loads, shard.read_text("utf-8").splitlines()))
+    return found
 
 
 def list_files(runner: Runner) -> list[str]:

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from newsmirror.archive_format import record_from_text, render_article
 from newsmirror.decide import decide
 from newsmirror.parse import parse_feed
-from newsmirror.render import render_article
-from newsmirror.store.repo import record_from_text
 from newsmirror.transform.items import prepare
 from newsmirror.types import Article, Source, SourceIndex
 
@@ -28,7 +27,13 @@ from .conftest import NOW_MS, Runner
 from .feeds import It, rss
 
 JUL20 = "Mon, 20 Jul 2020 07:41:21 GMT"
-STATE_FILES = re.compile(r"^\.newsmirror/(index|legacy)/[a-z0-9-]+\.jsonl$|^\.newsmirror/[a-z._]+$")
+STATE_FILES = re.compile(
+    r"^\.newsmirror/(legacy|marks)/[a-z0-9-]+\.jsonl$"
+    r"|^\.newsmirror/sources/[a-z0-9-]+\.json$"
+    r"|^\.newsmirror/(records|revisions)/[a-z0-9-]+/([0-9]{4}-[0-9]{2}|undated)\.jsonl$"
+    r"|^\.newsmirror/keys/[a-z0-9-]+/([0-9a-f]{1,2}|[0-9a-f]{1,2}/[0-9a-f]{2})\.txt$"
+    r"|^\.newsmirror/[a-z._]+$"
+)
 TOP_FILES = {"README.md", "status.md", "status.xml", ".gitignore", ".gitattributes"}
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from newsmirror.archive_format import list_title
 from newsmirror.cli import main
-from newsmirror.render import list_title
-from newsmirror.store import RepoStore
+from newsmirror.store import TreeStore
 
 from .conftest import Runner
 from .feeds import It, rss
@@ -238,11 +238,11 @@ def test_import_commits_the_state_alone(tmp_path: Path, capsys: pytest.CaptureFi
     assert _git(archive, "rev-parse", "HEAD^") == head
     assert report["commit"] == _git(archive, "rev-parse", "HEAD").strip()
     committed = _git(archive, "show", "--name-only", "--format=", "HEAD").split()
-    assert committed == sorted(
-        f".newsmirror/{kind}/{slug}.jsonl"
-        for kind in ("index", "legacy")
-        for slug in ("bbc", "cdt", "dw", "ft", "nyt", "reuters", "rfa", "rfi", "voa")
-    )
+    assert all(name.startswith(".newsmirror/") for name in committed)
+    slugs = ("bbc", "cdt", "dw", "ft", "nyt", "reuters", "rfa", "rfi", "voa")
+    for kind, suffix in (("sources", "json"), ("legacy", "jsonl")):
+        found = sorted(n for n in committed if n.startswith(f".newsmirror/{kind}/"))
+        assert found == [f".newsmirror/{kind}/{slug}.{suffix}" for slug in slugs]
     message = _git(archive, "log", "-1", "--format=%B")
     assert message.startswith("newsmirror: take over the archive (38 articles indexed)\n\n")
     assert "法广 (rfi): 4 current + 3 from 2020\n" in message
@@ -270,16 +270,16 @@ def test_state_holds_every_legacy_file_including_a_name_with_a_newline(
     import_json(archive, capsys, "--no-commit")
     assert not (archive / ".git").exists()
     assert hashes(archive) == before
-    store = RepoStore(archive)
+    store = TreeStore(archive)
     for slug in ("voa", "bbc", "dw", "rfi", "reuters", "cdt", "nyt"):
-        index = store.load_index(slug)
+        records = list(store.records(slug))
         expected = {e.path for e in placed if e.slug == slug and e.kind == "legacy"}
-        assert {r.path for r in index.legacy} == expected, slug
+        assert {r.path for r in records if r.path is not None} == expected, slug
         current = {e.path for e in placed if e.slug == slug and e.kind == "current"}
-        assert {f"articles/{slug}/{i}.md" for i in index.records} == current, slug
-    dw = {r.path: r for r in store.load_index("dw").legacy}[f"articles/德国之声/{DW_NEWLINE}"]
+        assert {f"articles/{slug}/{r.id}.md" for r in records if r.path is None} == current, slug
+    dw = {r.path: r for r in store.records("dw")}[f"articles/德国之声/{DW_NEWLINE}"]
     assert (dw.id, dw.ms, dw.title) == (1048029, 1594126459000, "《港区国安法》如何影響香港金融中心地位")
-    cdt = [r for r in store.load_index("cdt").legacy if r.id == 401707]
+    cdt = [r for r in store.records("cdt") if r.id == 401707 and r.path is not None]
     assert [r.ms for r in cdt] == [None, None]
     assert {r.link for r in cdt} == {_link((CORPUS / CDT_OLD_FORMAT).read_bytes())}
 
@@ -401,7 +401,7 @@ def test_archive_sources_file_decides_what_belongs_to_a_source(
              "纽约时报", "路透"]
         )
     ]  # fmt: skip
-    assert sorted(p.name for p in (archive / ".newsmirror/index").iterdir()) == ["voa.jsonl"]
+    assert sorted(p.name for p in (archive / ".newsmirror/sources").iterdir()) == ["voa.json"]
 
 
 def test_a_path_without_articles_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

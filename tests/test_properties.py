@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from newsmirror.archive_format import list_title, month_day, record_from_text, render_article
 from newsmirror.decide import decide
-from newsmirror.render import list_title, month_day, render_article, render_list
-from newsmirror.store.repo import record_from_text
+from newsmirror.render import render_list
 from newsmirror.transform.sanitize import neutralize
 from newsmirror.transform.text import clean_title, join_lines, one_line, unescape_title
 from newsmirror.transform.urls import BadLink, normalize_link

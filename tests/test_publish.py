@@ -9,6 +9,8 @@ import pytest
 
 from newsmirror import publish
 from newsmirror.exceptions import PublishError
+from newsmirror.git import git
+from newsmirror.repo import ensure_repo
 from newsmirror.types import PushResult
 
 LIST = "lists/新闻.md"
@@ -76,7 +78,7 @@ def our_run(local: Path, listing: str = "1-2 [乙](/articles/news/1048573.md)\n\
     """What newsmirror's run does: new article, rebuilt list page, one commit."""
     write(local, OURS, "<!--2-->\n[乙](https://e.com/b)\n------\n\n乙\n")
     write(local, LIST, "新闻\n------\n\n" + listing)
-    sha = publish.commit(local, "newsmirror: 1 new article\n")
+    sha = publish.commit(local, "newsmirror: 1 new article\n", [OURS, LIST])
     assert sha is not None
     return sha
 
@@ -373,7 +375,7 @@ def test_a_push_the_remote_declines_fails_with_its_reason_and_is_not_retried(tmp
 
 def test_a_branch_without_a_commit_pushes_nothing(tmp_path: Path) -> None:
     local = tmp_path / "archive"
-    publish.ensure_repo(local)
+    ensure_repo(local)
     sh(local, "remote", "add", "r0", str(bare(tmp_path, "one")))
     assert publish.push_all(local) == (
         PushResult(remote="r0", ok=False, message="nothing pushed: the branch has no commit yet"),
@@ -381,6 +383,6 @@ def test_a_branch_without_a_commit_pushes_nothing(tmp_path: Path) -> None:
 
 
 def test_a_failing_git_command_is_named_past_its_global_options(tmp_path: Path) -> None:
-    publish.ensure_repo(tmp_path)
+    ensure_repo(tmp_path)
     with pytest.raises(PublishError, match=r"^git add failed in .*did not match any files"):
-        publish.git(tmp_path, "-c", "core.quotepath=false", "add", "--", "no-such-file")
+        git(tmp_path, "-c", "core.quotepath=false", "add", "--", "no-such-file")

@@ -11,6 +11,8 @@ import pytest
 
 from newsmirror.cli import main
 from newsmirror.core import Archive
+from newsmirror.store import TreeStore
+from newsmirror.types import Article
 
 from .conftest import NOW, NOW_MS, Runner
 from .feeds import It, rss
@@ -393,20 +395,23 @@ def test_bad_sources_file_exits_2_naming_file_and_cause(
 def test_leftover_temporary_files_are_removed_before_a_run(runner: Runner) -> None:
     one_source(runner, rss(It("甲", "https://example.com/a", JUL20)))
     runner.run()
-    leftover = runner.archive / "articles/news/.1048573.md.tmp-999"
-    leftover.write_text("half", encoding="utf-8")
+    scratch = runner.archive / ".git/newsmirror-tmp"
+    scratch.mkdir(exist_ok=True)
+    (scratch / "999-1").write_text("half", encoding="utf-8")
+    older = runner.archive / "lists/.新闻.md.tmp-999"  # where versions before 0.9 wrote them
+    older.write_text("half", encoding="utf-8")
     runner.run()
-    assert not leftover.exists()
+    assert not scratch.exists()
+    assert not older.exists()
     assert runner.git("status", "--porcelain") == ""
 
 
 def test_files_left_uncommitted_by_a_killed_run_are_committed_next_time(runner: Runner) -> None:
     one_source(runner, rss(It("甲", "https://example.com/a", JUL20)))
     runner.run()
-    folder = runner.archive / "articles/news"
-    (folder / "1048573.md").write_text(
-        f"<!--{JUL21_MS}-->\n[乙](https://example.com/b)\n------\n\n<p>乙</p>\n", encoding="utf-8"
-    )
+    # a run that stored 乙 and was killed before its commit
+    killed = TreeStore(runner.archive, local=runner.archive / ".git")
+    killed.add("news", [Article(1048573, JUL21_MS, "乙", "https://example.com/b", None, "<p>乙</p>")], feed_dates={})
     one_source(
         runner, rss(It("乙", "https://example.com/b", JUL21), It("丙", "https://example.com/c", JUL21))
     )
@@ -414,6 +419,7 @@ def test_files_left_uncommitted_by_a_killed_run_are_committed_next_time(runner: 
     assert runner.ids("news") == [1048572, 1048573, 1048574]
     assert runner.git("status", "--porcelain") == ""
     assert "1048573.md" in runner.git("show", "--name-only", "--format=", "HEAD")
+    assert "[乙](https://example.com/b)" in runner.article("news", 1048573)
 
 
 def test_now_is_the_injected_clock() -> None:

@@ -49,7 +49,7 @@ def damaged_then_rerun(
 def test_a_damaged_index_is_rebuilt_and_every_source_is_archived_and_committed(
     runner: Runner, capsys: pytest.CaptureFixture[str], damage: bytes
 ) -> None:
-    code, sources = damaged_then_rerun(runner, capsys, ".newsmirror/index/a.jsonl", damage)
+    code, sources = damaged_then_rerun(runner, capsys, ".newsmirror/records/a/2020-07.jsonl", damage)
     assert code == 0
     assert (sources["a"]["new"], sources["a"]["unchanged"]) == ([], 1)  # known again, from its file
     assert len(sources["b"]["new"]) == 1  # type: ignore[arg-type]

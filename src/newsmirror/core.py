@@ -1,57 +1,80 @@
-"""The facade: ``open_archive(path)`` → ``Archive``; ``Archive.run(config)`` is one whole job."""
+"""The facade: ``open_archive(path, store=, transport=, clock=)`` → ``Archive``; ``Archive.run(config)``
+is one whole job: recover, fetch → … → store, render pages from the store, commit, push."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from . import publish, repair, schedule
+from .archive_format import Layout, month_of
 from .config import Config
 from .exceptions import ConfigError, StorageError
 from .fetch import Fetcher
-from .health import Health, assess, newest_text, problems, recent_counts, state_notes, status_text
-from .render import (
-    StatusRow,
-    readme_row,
-    render_list,
-    render_readme,
-    render_status_feed,
-    render_status_page,
-    status_row,
-)
+from .health import Health, assess, recent_counts
+from .render.pages import PageContext, render_pages
+from .repo import Repository, ensure_repo
 from .schedule import SourceState
-from .store import RepoStore
-from .types import RunResult, Source, SourceIndex, SourceResult
+from .store import ArchiveStore, TreeStore
+from .store.files import TreeFiles
+from .types import RunResult, SourceResult, SourceSummary
 from .update import RunContext, update_sources
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
+_WEEK_MS = 7 * 86_400_000
+_PAGES_AND_STATE = (".newsmirror", "lists", "README.md", "status.md", "status.xml")
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def open_archive(path: Path) -> Archive:
-    """The archive at ``path``; created and ``git init``-ed when missing."""
-    publish.ensure_repo(path)
-    return Archive(path)
+def open_archive(
+    path: Path,
+    *,
+    store: ArchiveStore | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+    layout: Layout = "flat",
+) -> Archive:
+    """The archive at ``path``, created and ``git init``-ed when missing.
+
+    ``store`` holds its articles and state (default: the git working tree itself, new archives
+    in ``layout``); ``transport`` and ``clock`` are what every run fetches with and reads the
+    time from (tests pass loopback servers and fixed clocks).
+    """
+    ensure_repo(path)
+    return Archive(path, store=store, transport=transport, clock=clock, layout=layout)
 
 
 class Archive:
     """One archive repository: its store, its lock, its runs."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        store: ArchiveStore | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        layout: Layout = "flat",
+    ) -> None:
         self.root = root
-        self.store = RepoStore(root)
+        self.repository = Repository(root)
+        local = self.repository.git_dir
+        self.tree = TreeStore(root, local=local, layout=layout, committed=self.repository.committed)
+        self.store: ArchiveStore = store if store is not None else self.tree
+        # pages live in the tree whatever holds the articles
+        self._pages: TreeFiles = self.tree.files
+        self.transport = transport
+        self.clock = clock or _utc_now
 
     def locked(self) -> AbstractContextManager[None]:
         """Hold the archive's lock; a second holder gets ``ArchiveLockedError`` at once."""
@@ -69,7 +92,8 @@ class Archive:
     ) -> RunResult:
         """Update the selected sources, rebuild pages, commit, optionally push."""
         with self.locked():
-            return asyncio.run(self._run(config, only, push, transport, clock or _utc_now, on_done))
+            run = self._run(config, only, push, transport or self.transport, clock or self.clock, on_done)
+            return asyncio.run(run)
 
     async def _run(
         self,
@@ -80,92 +104,37 @@ class Archive:
         clock: Clock,
         on_done: Callable[[SourceResult], None] | None,
     ) -> RunResult:
-        self.store.remove_leftovers()
-        for done in [*repair.recover(self.root), *repair.restore_emptied(self.root, "articles")]:
-            log.warning("recovered from an interrupted run: %s", done)
+        interrupted = self._recover()
         now = clock()
-        before = self._load_states()
+        before = self.store.load_states()
+        kept = self.store.load_states(lasting=True)
         selected = tuple(s for s in config.sources if not only or s.slug in only)
         async with Fetcher(config.fetch, transport=transport, clock=lambda: now) as fetcher:
             ctx = RunContext(self.store, fetcher, now, config.fetch, on_done)
             outcomes = await update_sources(selected, before, ctx)
         results = tuple(o.result for o in outcomes)
         after = {**before, **{o.result.slug: o.state for o in outcomes}}
-        self._save_states(before, after, results)
-        self._write_pages(config, results, after, now)
-        sha = publish.commit(self.root, commit_message(results))
+        # the articles an interrupted run stored are committed by this one: its states go with them
+        stored = interrupted or any(r.new or r.updated for r in results)
+        lasting = stored or schedule.worth_keeping(kept, after, now)
+        self.store.save_states(after, lasting=lasting)
+        self._write_pages(config, results, after, now, every_list=interrupted)
+        sha = self._commit(commit_message(results))
         pushes = publish.push_all(self.root) if push else ()
         return RunResult(sources=results, commit=sha, pushes=pushes)
 
-    def enable(self, slugs: tuple[str, ...]) -> str | None:
-        """Re-enable disabled or backed-off sources; commits the change. Raises ConfigError."""
-        with self.locked():
-            states = self._load_states()
-            unknown = [s for s in slugs if s not in states]
-            if unknown:
-                raise ConfigError(f"{self.root}: no state for source(s) {', '.join(unknown)}")
-            states.update({slug: schedule.enabled(states[slug]) for slug in slugs})
-            self.store.save_status({slug: state.to_json() for slug, state in sorted(states.items())})
-            return publish.commit(self.root, f"newsmirror: re-enable {', '.join(slugs)}\n")
-
-    def health(self, config: Config, now: datetime) -> list[tuple[Health, tuple[int, int]]]:
-        """Every configured source's health with its article counts of the last 24 h and 7 days."""
-        states = self.latest_states()
-        report = []
-        for source in config.sources:
-            index = self._index_or_empty(source)
-            state = states.get(source.slug, SourceState())
-            health = assess(
-                source,
-                state,
-                articles=index.size,
-                newest_ms=index.newest_ms(int(now.timestamp() * 1000)),
-                now=now,
-                settings=config.fetch,
-            )
-            report.append((health, recent_counts(index, now)))
-        return report
-
-    def _load_states(self) -> dict[str, SourceState]:
-        return {slug: SourceState.from_json(v) for slug, v in self.store.load_status().items()}
-
-    def _save_states(
-        self,
-        before: Mapping[str, SourceState],
-        after: Mapping[str, SourceState],
-        results: tuple[SourceResult, ...],
-    ) -> None:
-        """Commit-worthy state is saved in the archive; the time of the last success alone is not.
-
-        Saving ``last_success`` after every run would commit every hour even when nothing is
-        new, so it rides along with the next change; the full state always goes to .git/.
-        """
-        full = {slug: state.to_json() for slug, state in sorted(after.items())}
-        self._save_local_states(full)
-        lasting_changed = any(
-            before.get(slug, SourceState()).lasting() != state.lasting() for slug, state in after.items()
-        )
-        if lasting_changed or any(r.new or r.updated for r in results):
-            self.store.save_status(full)
-
-    def _save_local_states(self, full: Mapping[str, Any]) -> None:
-        path = publish.git_dir(self.root) / "newsmirror-status.json"
-        try:
-            path.write_text(
-                json.dumps(full, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-            )
-        except OSError as e:  # a read-only or full .git: a storage error, not a crash
-            raise StorageError(f"{path}: cannot write the local state: {e}") from e
-
-    def latest_states(self) -> dict[str, SourceState]:
-        """The freshest known state: this machine's last run if any, else the committed one."""
-        local = publish.git_dir(self.root) / "newsmirror-status.json"
-        try:
-            data = json.loads(local.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return self._load_states()
-        committed = self._load_states()
-        return {**committed, **{slug: SourceState.from_json(v) for slug, v in data.items()}}
+    def _recover(self) -> bool:
+        """Put right what a killed run left: git's state first, then the store's writes; what
+        that run changed but did not commit is committed by this one.  True when there was one."""
+        interrupted = self.tree.interrupted()
+        done = self.repository.recover()
+        if interrupted:  # a power loss may have emptied files git wrote too (a pull, a rebase)
+            done += repair.restore_emptied(self.root, "articles")
+        for what in [*done, *self.tree.recover()]:
+            log.warning("recovered from an interrupted run: %s", what)
+        if interrupted:  # what the tree holds beside the articles: small, whatever the archive's size
+            self.tree.files.changed.update(self.repository.changed(_PAGES_AND_STATE))
+        return interrupted
 
     def _write_pages(
         self,
@@ -173,80 +142,68 @@ class Archive:
         results: tuple[SourceResult, ...],
         states: Mapping[str, SourceState],
         now: datetime,
+        *,
+        every_list: bool,
     ) -> None:
-        done = {r.slug: r for r in results if r.articles is not None}
-        healths = [self._health(s, done.get(s.slug), states, now, config) for s in config.sources]
-        self.store.write_page(
-            "README.md",
-            render_readme(
-                readme_row(h.source.name, h.articles, h.newest_ms, status_text(h.state)) for h in healths
-            ),
-        )
-        self.store.write_page("status.md", render_status_page(_status_row(h) for h in healths))
-        found = problems(healths, config.fetch)
-        updated = max((p.updated for p in found), default="1970-01-01T00:00:00Z")
-        self.store.write_page(
-            "status.xml", render_status_feed(found, feed_id=self._feed_id(), updated=updated)
-        )
+        ctx = PageContext(config, states, now, self.tree.layout, f"{self.store.archive_id()}:status")
+        missing = (lambda _relative: True) if every_list else self._missing
+        for relative, text in render_pages(self.store, ctx, results, missing=missing).items():
+            self._pages.write(relative, text)
 
-    def _health(
-        self,
-        source: Source,
-        result: SourceResult | None,
-        states: Mapping[str, SourceState],
-        now: datetime,
-        config: Config,
-    ) -> Health:
-        articles, newest = self._size(source, result, now)
-        state = states.get(source.slug, SourceState())
-        return assess(source, state, articles=articles, newest_ms=newest, now=now, settings=config.fetch)
+    def _missing(self, relative: str) -> bool:
+        return not self._pages.path(relative).exists()
 
-    def _feed_id(self) -> str:
-        return f"{self.store.archive_id()}:status"
+    def _commit(self, message: str) -> str | None:
+        """Commit what this run wrote; then its journal is no longer needed."""
+        sha = publish.commit(self.root, message, self.tree.changed_paths())
+        self.tree.settled()
+        return sha
 
-    def _size(
-        self, source: Source, result: SourceResult | None, now: datetime
-    ) -> tuple[int, int | None]:
-        """Article count and newest timestamp: from this run's result, else from the index."""
-        if result is not None and result.articles is not None:
-            return result.articles, result.newest_ms
-        index = self._index_or_empty(source)
-        self._ensure_list(source, index)
-        return index.size, index.newest_ms(int(now.timestamp() * 1000))
+    def enable(self, slugs: tuple[str, ...]) -> str | None:
+        """Re-enable disabled or backed-off sources; commits the change. Raises ConfigError."""
+        with self.locked():
+            states = self.store.load_states()
+            unknown = [s for s in slugs if s not in states]
+            if unknown:
+                raise ConfigError(f"{self.root}: no state for source(s) {', '.join(unknown)}")
+            states.update({slug: schedule.enabled(states[slug]) for slug in slugs})
+            self.store.save_states(states, lasting=True)
+            return self._commit(f"newsmirror: re-enable {', '.join(slugs)}\n")
 
-    def _index_or_empty(self, source: Source) -> SourceIndex:
-        """A source whose folder cannot be read (``articles/<slug>`` is a file …) has failed on
-        its own already; the pages of the others must still be written."""
-        try:
-            return self.store.load_index(source.slug)
-        except StorageError as e:
-            log.warning("%s", e, extra={"source": source.slug})
-            return SourceIndex()
+    def health(self, config: Config, now: datetime) -> list[tuple[Health, tuple[int, int]]]:
+        """Every configured source's health with its article counts of the last 24 h and 7 days."""
+        states = self.store.load_states()
+        report = []
+        now_ms = int(now.timestamp() * 1000)
+        for source in config.sources:
+            try:
+                summary = self.store.summary(source.slug)
+                months = _recent_months(summary.months, now_ms)
+                recent = [r for m in months for r in self.store.records(source.slug, m)]
+            except StorageError as e:  # that source's folder cannot be read: the others still report
+                log.warning("%s", e, extra={"source": source.slug})
+                summary, recent = SourceSummary(), []
+            state = states.get(source.slug, SourceState())
+            health = assess(
+                source,
+                state,
+                articles=summary.articles,
+                newest_ms=summary.newest_ms(now_ms),
+                now=now,
+                settings=config.fetch,
+            )
+            report.append((health, recent_counts(recent, now)))
+        return report
 
-    def _ensure_list(self, source: Source, index: SourceIndex) -> None:
-        """A source that has never succeeded still gets its list page, so README links work.
-
-        An existing list is left as it is: a failed run does not touch what readers see.
-        """
-        relative = f"lists/{source.name}.md"
-        if not (self.root / relative).exists():
-            records = index.records.values()
-            page = render_list(source.name, source.slug, records, by_date=source.listed_by_date)
-            self.store.write_page(relative, page)
+    def latest_states(self) -> dict[str, SourceState]:
+        """The freshest known state: this machine's last run if any, else the committed one."""
+        return self.store.load_states()
 
 
-def _status_row(health: Health) -> StatusRow:
-    state = health.state
-    notes = state_notes(state)
-    if health.stale:  # after a postponement, before a move: as status.md has always listed them
-        notes.insert(1 if state.not_before else 0, "stale")
-    return status_row(
-        health.source.name,
-        status_text(state),
-        state.failures,
-        newest_text(health.newest_ms),
-        "; ".join(notes),
-    )
+def _recent_months(months: Mapping[str, int], now_ms: int) -> list[str]:
+    """The months that can hold articles of the last week (and any dated after it)."""
+    first = month_of(now_ms - _WEEK_MS)
+    return [m for m in months if m != "undated" and m >= first]
 
 
 def commit_message(results: tuple[SourceResult, ...]) -> str:

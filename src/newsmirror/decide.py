@@ -23,10 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import count
 
-from .identity import BodyOf, Identity, Match, Story, no_body, post_number
-from .types import FIRST_ID, Candidate, Plan, Planned, Record, Skipped, Source, SourceIndex
+from .identity import BodyOf, Identity, Match, Story, identity_keys, no_body, post_number
+from .types import FIRST_ID, Candidate, Known, Plan, Planned, Record, Skipped, Source, SourceIndex
 
 DAY_MS = 86_400_000
 EARLIEST_BELIEVED_MS = 631_152_000_000
@@ -43,21 +42,35 @@ def believed_ms(ms: int | None, now_ms: int) -> int | None:
 
 def decide(
     source: Source,
-    index: SourceIndex,
+    index: Known | SourceIndex,
     candidates: Iterable[Candidate],
     *,
     now_ms: int,
     bodies: BodyOf | None = None,
 ) -> Plan:
-    """The plan for one source's candidates against its archive ``index``.
+    """The plan for one source's candidates against what the archive knows of them.
 
-    ``bodies`` reads an archived article's body by id; it is called only to confirm a doubtful
-    match (``identity.Identity``).
+    ``index`` is what ``ArchiveStore.known`` gave for these candidates (or a whole
+    ``SourceIndex``).  ``bodies`` reads an archived article's body by id; it is called only to
+    confirm a doubtful match (``identity.Identity``).
     """
     archived = bodies if bodies is not None else no_body
+    wanted = list(candidates)
+    known = index.known(len(wanted)) if isinstance(index, SourceIndex) else index
     if source.ids == "post-id":
-        return _decide_post_ids(source, index, list(candidates), now_ms, archived)
-    return _decide_countdown(source, index, list(candidates), now_ms, archived)
+        return _decide_post_ids(source, known, wanted, now_ms, archived)
+    return _decide_countdown(source, known, wanted, now_ms, archived)
+
+
+def keys_asked(source: Source, candidates: Iterable[Candidate]) -> tuple[set[str], set[int]]:
+    """The identity keys and ids ``decide`` needs known for ``candidates`` (``ArchiveStore.known``)."""
+    keys: set[str] = set()
+    ids: set[int] = set()
+    for candidate in candidates:
+        keys.update(identity_keys(candidate.link, candidate.guid))
+        if source.ids == "post-id":
+            ids.add(post_id(candidate.guid))
+    return keys, ids
 
 
 @dataclass(slots=True)
@@ -91,7 +104,7 @@ class _Draft:
 
 
 def _decide_countdown(
-    source: Source, index: SourceIndex, candidates: list[Candidate], now_ms: int, bodies: BodyOf
+    source: Source, index: Known, candidates: list[Candidate], now_ms: int, bodies: BodyOf
 ) -> Plan:
     draft = _Draft()
     fresh = list(_unseen(source, index, candidates, now_ms, bodies, draft))
@@ -101,7 +114,7 @@ def _decide_countdown(
 
 def _unseen(
     source: Source,
-    index: SourceIndex,
+    index: Known,
     candidates: list[Candidate],
     now_ms: int,
     bodies: BodyOf,
@@ -145,8 +158,8 @@ def _collision(candidate: Candidate, other: Story) -> str:
     )
 
 
-def _next_ids(index: SourceIndex) -> Iterator[int]:
-    lowest = index.lowest_id()
+def _next_ids(index: Known) -> Iterator[int]:
+    lowest = index.lowest_id
     return iter(range((FIRST_ID if lowest is None else lowest) - 1, -1, -1))
 
 
@@ -176,12 +189,12 @@ def _ms(candidate: Candidate, record: Record | None, now_ms: int) -> int:
 
 
 def _decide_post_ids(
-    source: Source, index: SourceIndex, candidates: list[Candidate], now_ms: int, bodies: BodyOf
+    source: Source, index: Known, candidates: list[Candidate], now_ms: int, bodies: BodyOf
 ) -> Plan:
-    taken = {*index.records, *(r.id for r in index.legacy)}
+    taken = {*index.taken, *index.records, *(r.id for r in index.legacy)}
     draft = _Draft()
     for candidate in _unseen(source, index, candidates, now_ms, bodies, draft):
-        article_id = _free_post_id(candidate, taken)
+        article_id = _free_post_id(candidate, taken, index.free_ids)
         taken.add(article_id)
         draft.writes.append(Planned(article_id, candidate, True, _ms(candidate, None, now_ms)))
     return draft.plan()
@@ -194,8 +207,9 @@ def post_id(guid: str | None) -> int:
     return 0 if number is None else FIRST_ID ^ number
 
 
-def _free_post_id(candidate: Candidate, taken: set[int]) -> int:
+def _free_post_id(candidate: Candidate, taken: set[int], free: tuple[int, ...]) -> int:
     wanted = post_id(candidate.guid)
     if wanted not in taken:
         return wanted
-    return next(i for i in count() if i not in taken)
+    # ``free`` holds as many ids as there are candidates: each candidate takes at most one
+    return next(i for i in free if i not in taken)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any, Literal, overload
 
 from .exceptions import PublishError
 
@@ -22,9 +23,36 @@ _NO_AUTO_MAINTENANCE = ("-c", "gc.auto=0", "-c", "maintenance.auto=false")
 HELD_LOCKS: set[int] = set()
 
 
+@overload
 def git(
-    root: Path, *args: str, check: bool = True, stdin: str | None = None, locked: bool = True
-) -> subprocess.CompletedProcess[str]:
+    root: Path,
+    *args: str,
+    check: bool = ...,
+    stdin: str | None = ...,
+    locked: bool = ...,
+    text: Literal[True] = ...,
+) -> subprocess.CompletedProcess[str]: ...
+
+
+@overload
+def git(
+    root: Path,
+    *args: str,
+    check: bool = ...,
+    stdin: str | None = ...,
+    locked: bool = ...,
+    text: Literal[False],
+) -> subprocess.CompletedProcess[bytes]: ...
+
+
+def git(
+    root: Path,
+    *args: str,
+    check: bool = True,
+    stdin: str | None = None,
+    locked: bool = True,
+    text: bool = True,
+) -> subprocess.CompletedProcess[Any]:
     """Run git in ``root``; a failure (when ``check``) is a ``PublishError`` with git's words.
 
     ``locked``: the command holds the run locks this process holds (``HELD_LOCKS``) until it
@@ -37,8 +65,8 @@ def git(
             ["git", *options, *args],
             cwd=root,
             env=env,
-            input=stdin,
-            text=True,
+            input=stdin if text or stdin is None else stdin.encode("utf-8"),
+            text=text,
             capture_output=True,
             check=False,
             pass_fds=tuple(sorted(HELD_LOCKS)) if locked else (),
@@ -78,9 +106,12 @@ def branch(root: Path) -> str | None:
     return name if name and has_commit else None
 
 
-def reason(done: subprocess.CompletedProcess[str]) -> str:
+def reason(done: subprocess.CompletedProcess[Any]) -> str:
     """git's error lines (``fatal:``/``error:``), else its last line."""
-    lines = [line.strip() for line in f"{done.stderr}\n{done.stdout}".splitlines() if line.strip()]
+    out = done.stderr if isinstance(done.stderr, str) else done.stderr.decode("utf-8", "replace")
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
+    if isinstance(done.stdout, str):
+        lines += [line.strip() for line in done.stdout.splitlines() if line.strip()]
     errors = dict.fromkeys(line for line in lines if line.startswith(("fatal:", "error:")))
     if errors:
         return "; ".join(errors)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from .config import FetchSettings
 from .schedule import SourceState, moment_of, stamp
-from .types import Source, SourceIndex
+from .types import Record, Source
 
 DAY_MS = 86_400_000
 
@@ -57,10 +57,11 @@ def _stale(state: SourceState, newest_ms: int | None, now: datetime, settings: F
     return working_since is not None and working_since < horizon
 
 
-def recent_counts(index: SourceIndex, now: datetime) -> tuple[int, int]:
-    """Articles dated within the last 24 hours and the last 7 days."""
+def recent_counts(records: Iterable[Record], now: datetime) -> tuple[int, int]:
+    """Articles dated within the last 24 hours and the last 7 days (of ``records``: those of the
+    recent months are enough)."""
     now_ms = int(now.timestamp() * 1000)
-    times = [r.ms for r in (*index.records.values(), *index.legacy) if r.ms is not None]
+    times = [r.ms for r in records if r.ms is not None]
     return (sum(1 for t in times if now_ms - t <= DAY_MS), sum(1 for t in times if now_ms - t <= 7 * DAY_MS))
 
 

@@ -31,7 +31,7 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .types import Candidate, Source, SourceIndex
+from .types import Candidate, Known, Source
 
 # Query parameters that only say where a click came from (analytics, ads, newsletters).
 _TRACKING_PREFIXES: Final = ("utm_", "hmsr", "spm", "_hs", "mtm_", "pk_")
@@ -129,7 +129,7 @@ class Identity:
     by_key: dict[str, list[Story]] = field(default_factory=dict)
 
     @classmethod
-    def of_archive(cls, source: Source, index: SourceIndex, body_of: BodyOf) -> Identity:
+    def of_archive(cls, source: Source, index: Known, body_of: BodyOf) -> Identity:
         identity = cls(source, body_of)
         for record in index.records.values():
             identity.add(Story(record.id, record.title, record.guid, record.link, readable=True))
@@ -189,6 +189,11 @@ def _same_keys(story: Story, candidate: Candidate) -> bool:
     if story.guid is None or candidate.guid is None:
         return False
     return _keys(story.link, story.guid) == _keys(candidate.link, candidate.guid)
+
+
+def identity_keys(link: str, guid: str | None) -> tuple[str, ...]:
+    """The keys a story is found by: its guid's (``g …``), then its link's (``l …``)."""
+    return _keys(link, guid)
 
 
 @lru_cache(maxsize=1 << 16)  # a candidate is looked up in the feed, then in the archive

@@ -1,10 +1,9 @@
-"""Publish stage: git init, one commit per run that changed something, push to every remote."""
+"""Publish stage: one commit per run that changed something, push to every remote."""
 
 from __future__ import annotations
 
 import os
 import random
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -20,12 +19,10 @@ from .git import reason as _reason
 from .repair import clear_mark, operation_in_progress, write_mark
 from .types import PushResult
 
-__all__ = ["MANAGED_PATHS", "commit", "commit_paths", "ensure_repo", "git", "git_dir", "identity", "push_all"]
+__all__ = ["commit", "identity", "push_all"]
 
-MANAGED_PATHS = ("articles", "lists", "README.md", "status.md", "status.xml", ".newsmirror")
 _FALLBACK_IDENTITY = ("-c", "user.name=newsmirror", "-c", "user.email=newsmirror@localhost")
 
-_INIT_MARK = ".git.tmp-"
 _BACKOFF_SECONDS = 0.5
 # A shallow clone (CI checks out with depth 1) cannot tell whether a remote head it lacks is ahead
 # of it or behind it; fetching a head that is behind sends that remote's whole history. A day of
@@ -36,68 +33,35 @@ _PREDEEPEN = "--deepen=24"
 _CONNECT_STEPS = ("--deepen=256", "--deepen=4096", "--unshallow")
 
 
-def ensure_repo(root: Path) -> None:
-    """Create ``root`` and make it a git repository of its own when it is not one yet.
+def commit(root: Path, message: str, paths: Sequence[str]) -> str | None:
+    """Commit exactly ``paths`` (files written or removed, relative to ``root``) as they are in
+    the working tree; other staged changes stay staged.  None when none of them changed: no
+    empty commits.
 
-    The repository is made in a temporary folder inside ``root`` and its ``.git`` renamed into
-    place (atomic), so that a second run started at the same moment, or a run after one killed
-    half way through ``git init``, never finds a half-made ``.git``. This happens before the
-    archive's lock can be taken: the lock lives in ``.git``.
+    Only the named files are read: a run stages what it wrote, never the whole tree (in a
+    sparse checkout most of the archive is not even there).
     """
-    root.mkdir(parents=True, exist_ok=True)
-    if (root / ".git").exists():
-        for stale in root.glob(f"{_INIT_MARK}*"):  # left by a run killed in git init
-            shutil.rmtree(stale, ignore_errors=True)
-        return
-    temp = root / f"{_INIT_MARK}{os.getpid()}"
-    try:
-        git(root, "init", "-q", "-b", "main", temp.name)  # git runs in root: a name, not a path
-        os.rename(temp / ".git", root / ".git")
-    except (PublishError, OSError) as e:
-        if not (root / ".git").exists():  # else another run made it first: fine
-            raise PublishError(f"cannot create a git repository in {root}: {e}") from e
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-
-
-def commit(root: Path, message: str) -> str | None:
-    """Stage newsmirror's paths and commit; None when nothing changed (no empty commits)."""
-    return commit_paths(root, message, MANAGED_PATHS)
-
-
-def commit_paths(root: Path, message: str, paths: Sequence[str]) -> str | None:
-    """Commit exactly ``paths`` as they are in the working tree (other staged changes stay staged).
-
-    None when they did not change: no empty commits.
-    """
-    present = [p for p in paths if (root / p).exists() or _tracked(root, p)]
-    if not present:
+    if not paths:
         return None
     # Durable before committed: git hardens its objects, refs and index (``_EVERY_CALL``), but
     # an article file not yet on disk when the commit is would come back empty after a power
     # loss, and the next run would commit it so. One sync flushes the run's files together.
     os.sync()
-    # Loose objects are re-deflated when git packs them (gc, push), so compressing them here
-    # is work done twice; an hourly run adds few, a first import thousands.
-    git(root, "-c", "core.looseCompression=0", "add", "-A", "--", *present)
-    staged = git(root, "diff", "--cached", "--name-only", "-z").stdout.split("\0")
-    ours = [name for name in staged if name and _under(name, present)]
+    # update-index stages a present file and unstages a missing one; a path neither in the tree
+    # nor in the index is passed over (git add would fail on it, and on a path outside a sparse
+    # checkout's cone).
+    git(root, "update-index", "--add", "--remove", "-z", "--stdin", stdin="\0".join(paths) + "\0")
+    staged = [n for n in git(root, "diff", "--cached", "--name-only", "-z").stdout.split("\0") if n]
+    wanted = set(paths)
+    ours = [name for name in staged if name in wanted]
     if not ours:
         return None
     # `commit -- paths` re-reads every named file into a temporary index: only worth it when
     # something else is staged that must stay out of this commit.
-    only = ("--", *present) if len(ours) < len([n for n in staged if n]) else ()
+    only = ("--", *ours) if len(ours) < len(staged) else ()
     git(root, *identity(root), "commit", "-q", "--no-verify", "-F", "-", *only, stdin=message)
     maintain(root)
     return git(root, "rev-parse", "HEAD").stdout.strip()
-
-
-def _under(name: str, paths: Sequence[str]) -> bool:
-    return any(name == p or name.startswith(p.rstrip("/") + "/") for p in paths)
-
-
-def _tracked(root: Path, path: str) -> bool:
-    return bool(git(root, "ls-files", "--", path, check=False).stdout.strip())
 
 
 def identity(root: Path) -> Sequence[str]:

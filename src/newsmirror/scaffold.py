@@ -29,7 +29,8 @@ from . import publish
 from .config import ARCHIVE_CONFIG, BUILTIN_SOURCES, FETCH_KEYS, SOURCE_KEYS, Config
 from .exceptions import ConfigError, PublishError, RenderError
 from .render import readme_row, render_readme
-from .store import RepoStore
+from .repo import ensure_repo
+from .store.files import TreeFiles
 from .types import Source
 
 README: Final = "README.md"
@@ -95,10 +96,10 @@ def init_archive(
     """
     _check_free(root)
     texts = archive_files(package=package, config=config, workflow=workflow)
-    publish.ensure_repo(root)
-    store = RepoStore(root)
+    ensure_repo(root)
+    files = TreeFiles(root, None)
     for relative, text in texts.items():
-        store.write_page(relative, text)
+        files.write(relative, text)
     return NewArchive(root=root, files=tuple(texts), commit=_commit(root, tuple(texts)), package=package)
 
 
@@ -224,7 +225,7 @@ def _exists(path: Path) -> bool:
 
 def _commit(root: Path, paths: Sequence[str]) -> str:
     """Commit exactly ``paths`` (other staged changes of an existing repository stay staged)."""
-    sha = publish.commit_paths(root, INITIAL_COMMIT, paths)
+    sha = publish.commit(root, INITIAL_COMMIT, paths)
     if sha is None:
         raise PublishError(f"{root}: the new archive's files were not committed")
     return sha

@@ -15,6 +15,7 @@ honours the same postponements and knows which sources are failing, moved or gon
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,8 +65,28 @@ class SourceState:
         return cls(**{k: v for k, v in data.items() if k in defaults and _fits(v, defaults[k])})
 
     def lasting(self) -> SourceState:
-        """The part worth a commit: everything but the time of the last success."""
-        return replace(self, last_success=None)
+        """The part worth a commit at once: all but the time of the last success and the
+        validators (an ETag that changes every hour must not make a commit every hour)."""
+        return replace(self, last_success=None, etag=None, last_modified=None)
+
+
+VALIDATORS_KEPT_FOR = timedelta(days=1)
+"""How old the validators kept in every copy may grow before a run keeps its own (a fresh clone
+then sends validators at most this old: a full response instead of a 304, nothing lost)."""
+
+
+def worth_keeping(kept: Mapping[str, SourceState], after: Mapping[str, SourceState], now: datetime) -> bool:
+    """Whether ``after`` should replace the states every copy of the archive holds (``kept``):
+    something lasting changed, or validators changed and the kept ones are a day old."""
+    for slug, state in after.items():
+        old = kept.get(slug, SourceState())
+        if old.lasting() != state.lasting():
+            return True
+        if (old.etag, old.last_modified) != (state.etag, state.last_modified):
+            since = moment_of(old.last_success)
+            if since is None or now - since >= VALIDATORS_KEPT_FOR:
+                return True
+    return False
 
 
 def _fits(value: Any, default: Any) -> bool:

@@ -3,16 +3,16 @@
 The tree is read, never changed: no article file is rewritten, renamed or moved.  What is
 written is newsmirror's state, so that the next ``newsmirror run`` continues the archive:
 
-* ``articles/<slug>/<id>.md`` (2020-10 on) → ``.newsmirror/index/<slug>.jsonl``, as
-  ``RepoStore.load_index`` reads them;
+* ``articles/<slug>/<id>.md`` (2020-10 on) → the store's records of ``<slug>``
+  (``TreeStore.reindex``: ``.newsmirror/records``, ``keys`` and ``sources``);
 * ``articles/<站名>/<id>_<title>.md`` and ``<id>.md`` (2020-06..10), and titled names found
   in ``articles/<slug>/`` → ``.newsmirror/legacy/<slug>.jsonl``: never archived again, their
   ids never reused, not listed.
 
 Names are taken from ``os.scandir`` as they are (newlines, ``\\``, ``?``, ``#``, ``%``…); files
 are decoded as UTF-8 with replacement.  Whatever is not an article by its name is reported as
-stray and left alone.  The state is committed alone (``.newsmirror/`` only), and only when it
-changed, so importing twice is a no-op.
+stray and left alone.  The state is committed alone (the state files written), and only when
+it changed, so importing twice is a no-op.
 """
 
 from __future__ import annotations
@@ -26,14 +26,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import publish
+from .archive_format import ARTICLE_NAME, record_from_text
 from .config import Config
 from .core import Archive
 from .exceptions import ConfigError, StorageError
-from .store import RepoStore
-from .store.repo import ARTICLE_NAME, STATE_DIR, record_from_text
-from .types import Record, Source, SourceIndex
+from .git import git_dir
+from .repo import ensure_repo
+from .store import TreeStore
+from .types import Record, Source
 
-# What RepoStore indexes in articles/<slug>/ (canonical ids; kept in step with store.repo).
+# What TreeStore indexes in articles/<slug>/ is ARTICLE_NAME (canonical ids).
 # Any other article name of the original: leading digits, then nothing or "_<title>".
 _LEGACY_NAME = re.compile(r"^([0-9]+)(?:_.*)?\.md$", re.DOTALL)
 
@@ -96,12 +98,14 @@ def take_over(root: Path, config: Config, *, commit: bool = True) -> TakeoverRep
     """
     check_archive_tree(root)
     if commit:
-        publish.ensure_repo(root)
+        ensure_repo(root)
     with _locked(root):
-        store = RepoStore(root)
+        local = git_dir(root) if (root / ".git").exists() else None
+        store = TreeStore(root, local=local)
         sources = tuple(_take_over_source(store, s) for s in config.sources)
         folders, files = _unknown_entries(root, config.sources)
-        sha = _commit(root, commit_message(sources)) if commit else None
+        sha = publish.commit(root, commit_message(sources), store.changed_paths()) if commit else None
+        store.settled()
     return TakeoverReport(str(root), sources, folders, files, sha)
 
 
@@ -113,12 +117,11 @@ def _locked(root: Path) -> AbstractContextManager[None]:
 # -- one source ------------------------------------------------------------------------------
 
 
-def _take_over_source(store: RepoStore, source: Source) -> SourceReport:
-    current = store.load_index(source.slug).records
+def _take_over_source(store: TreeStore, source: Source) -> SourceReport:
     legacy, stray = _scan_source(store.root, source)
-    store.save_index(source.slug, SourceIndex(records=current))
-    store.save_legacy(source.slug, legacy)
-    return _report(source, SourceIndex(records=current, legacy=tuple(legacy)), stray)
+    store.adopt_legacy(source.slug, legacy)
+    records = list(store.records(source.slug))
+    return _report(source, records, stray)
 
 
 def _scan_source(root: Path, source: Source) -> tuple[list[Record], list[str]]:
@@ -180,18 +183,18 @@ def _legacy_record(root: Path, relative: str, name: str) -> Record:
     return replace(record_from_text(int(match.group(1)), text), path=relative)
 
 
-def _report(source: Source, index: SourceIndex, stray: list[str]) -> SourceReport:
-    records = [*index.records.values(), *index.legacy]
+def _report(source: Source, records: list[Record], stray: list[str]) -> SourceReport:
+    times = [r.ms for r in records if r.ms is not None]
     return SourceReport(
         slug=source.slug,
         name=source.name,
-        current=len(index.records),
-        legacy=len(index.legacy),
+        current=sum(1 for r in records if r.path is None),
+        legacy=sum(1 for r in records if r.path is not None),
         undated=sum(1 for r in records if r.ms is None),
         stray=tuple(stray),
         duplicates=_duplicates(source.slug, records),
-        lowest_id=index.lowest_id(),
-        newest_ms=index.newest_ms(),
+        lowest_id=min((r.id for r in records), default=None),
+        newest_ms=max(times, default=None),
     )
 
 
@@ -218,15 +221,9 @@ def _unknown_entries(root: Path, sources: Iterable[Source]) -> tuple[tuple[str, 
 
 # -- commit ----------------------------------------------------------------------------------
 
-
 def commit_message(sources: Iterable[SourceReport]) -> str:
     """``newsmirror: take over the archive (N articles indexed)``, then one line per source."""
     found = [s for s in sources if s.articles]
     head = f"newsmirror: take over the archive ({sum(s.articles for s in found)} articles indexed)"
     lines = [f"{s.name} ({s.slug}): {s.current} current + {s.legacy} from 2020" for s in found]
     return "\n".join([head, "", *lines]).rstrip() + "\n"
-
-
-def _commit(root: Path, message: str) -> str | None:
-    """Commit ``.newsmirror/`` alone (other staged changes stay staged); None when unchanged."""
-    return publish.commit_paths(root, message, [STATE_DIR])

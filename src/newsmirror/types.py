@@ -101,6 +101,72 @@ class Record:
     feed_date: str | None = None
     """The date the feed gave, when the file's timestamp is not it (a sentinel such as
     ``0001-01-01``, a date before 1990 or days ahead: the article is dated when first seen)."""
+    sha: str | None = None
+    """The content hash of the article as stored (``archive_format.content_hash``): an unchanged
+    article is recognised without reading its file.  None for records made before hashes."""
+    month: str | None = None
+    """The month (``YYYY-MM``, GMT+8) the article was first archived under, fixed for life: its
+    place in the state shards and, in the monthly layout, its folder.  None when undated."""
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the archive knows that bears on one feed's candidates (``ArchiveStore.known``).
+
+    Not every record of the source: those sharing a guid or link key with a candidate, the
+    ids asked about that are taken, and the numbering bounds.  ``decide`` needs no more.
+    """
+
+    records: Mapping[int, Record] = field(default_factory=dict)
+    legacy: tuple[Record, ...] = ()
+    lowest_id: int | None = None
+    """The numerically lowest id of the source (countdown numbering continues below it)."""
+    taken: frozenset[int] = frozenset()
+    """Of the ids asked about (post ids the candidates would get), those already used."""
+    free_ids: tuple[int, ...] = ()
+    """The lowest unused ids, as many as asked for (post ids that collide take these)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSummary:
+    """One source in brief, kept up to date on every write: what lists, the README and the
+    numbering need without reading the source's records."""
+
+    articles: int = 0
+    lowest_id: int | None = None
+    listed: tuple[Record, ...] = ()
+    """The records a list page can show: the 300 newest by date and the 300 lowest ids (the
+    list order of post-id sources), newest first."""
+    months: Mapping[str, int] = field(default_factory=dict)
+    """Article count per month (``YYYY-MM``; ``undated`` for records without a timestamp)."""
+
+    def newest_ms(self, now_ms: int | None = None) -> int | None:
+        """The newest timestamp; with ``now_ms``, none more than two days after it counts."""
+        limit = None if now_ms is None else now_ms + 2 * 86_400_000
+        times = [r.ms for r in self.listed if r.ms is not None and (limit is None or r.ms <= limit)]
+        return max(times, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """An earlier content of an article, kept when the article is rewritten."""
+
+    article_id: int
+    seen_ms: int
+    """When this content was replaced."""
+    sha: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Something noticed about an archived article (``deleted`` at the source, …)."""
+
+    article_id: int
+    kind: str
+    ms: int
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +200,12 @@ class SourceIndex:
     @property
     def size(self) -> int:
         return len(self.records) + len(self.legacy)
+
+    def known(self, free: int = 64) -> Known:
+        """Everything, as ``Known``: decide over a whole index held in memory (tests, import)."""
+        taken = frozenset({*self.records, *(r.id for r in self.legacy)})
+        free_ids = tuple(i for i in range(len(taken) + free) if i not in taken)[:free]
+        return Known(self.records, self.legacy, self.lowest_id(), taken, free_ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""One run over the sources: fetch → parse → prepare → decide → full text → store → render.
+"""One run over the sources: fetch → parse → prepare → decide → full text → store.
 
 Every source runs concurrently and independently: whatever goes wrong in one becomes its
 failed ``SourceResult``; the others are archived all the same.
@@ -14,19 +14,18 @@ from datetime import datetime
 
 from . import schedule
 from .config import FetchSettings
-from .decide import decide
+from .decide import decide, keys_asked
 from .exceptions import NewsmirrorError, SourceError
 from .fetch import Fetched, Fetcher
 from .parse import parse_feed
 from .redact import redact_text
-from .render import article_body, list_title, render_article, render_list
 from .schedule import SourceState
 from .store import ArchiveStore
 from .transform.extract import NoMatch, inner_html
 from .transform.items import prepare
 from .transform.sanitize import neutralize
 from .transform.text import join_lines
-from .types import Article, Plan, Planned, Record, Skipped, Source, SourceIndex, SourceResult
+from .types import Article, Plan, Planned, Skipped, Source, SourceResult
 
 log = logging.getLogger(__name__)
 
@@ -123,30 +122,32 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
     if feed.recovered is not None:
         notes = (*notes, f"recovered: {feed.recovered}")
     prepared = prepare(source, feed)
-    index = ctx.store.load_index(source.slug)
-    archived = _archived_body(ctx.store, source.slug)
-    plan = decide(source, index, prepared.candidates, now_ms=ctx.now_ms, bodies=archived)
+    keys, ids = keys_asked(source, prepared.candidates)
+    free = len(prepared.candidates) if source.ids == "post-id" else 0  # only post ids collide
+    known = ctx.store.known(source.slug, keys, ids, free=free)
+    body_of = _archived_body(ctx.store, source.slug)
+    plan = decide(source, known, prepared.candidates, now_ms=ctx.now_ms, bodies=body_of)
     bodies, page_skips = await _bodies(source, plan, ctx.fetcher)
-    texts = _render(plan, bodies)
-    records = {**index.records, **{r.id: r for r in texts.records}}
-    after = SourceIndex(records=records, legacy=index.legacy)
-    # The index goes first: a run killed before the files are written leaves index lines without
-    # files, which the next load drops (and re-plans with the same ids); files without index
-    # lines would lose their guids.
-    ctx.store.save_index(source.slug, after)
-    stored = _store(source, ctx.store, texts)
-    page = render_list(source.name, source.slug, records.values(), by_date=source.listed_by_date)
-    ctx.store.write_page(f"lists/{source.name}.md", page)
+    written = [(p, _article(p, bodies[p.id])) for p in plan.writes if p.id in bodies]
+    new = [(p, a) for p, a in written if p.is_new]
+    # the feed's own date is kept where the article is dated otherwise (one that cannot be true)
+    feed_dates = {
+        a.id: p.candidate.feed_date for p, a in new if p.candidate.feed_date and p.ms != p.candidate.ms
+    }
+    ctx.store.add(source.slug, [a for _, a in new], feed_dates=feed_dates)
+    refreshed = [a for p, a in written if not p.is_new]
+    updated = ctx.store.replace(source.slug, refreshed, seen_ms=ctx.now_ms) if refreshed else ()
+    summary = ctx.store.summary(source.slug)
     return SourceResult(
         slug=source.slug,
         name=source.name,
         ok=True,
-        new=stored.new,
-        updated=stored.updated,
-        unchanged=plan.known - len(stored.updated),
+        new=tuple(a.id for _, a in new),
+        updated=updated,
+        unchanged=plan.known - len(updated),
         skipped=(*prepared.skipped, *plan.skipped, *page_skips),
-        articles=after.size,
-        newest_ms=after.newest_ms(ctx.now_ms),
+        articles=summary.articles,
+        newest_ms=summary.newest_ms(ctx.now_ms),
         notes=(*notes, *(f"collision: {c}" for c in plan.collisions)),
         recovered=feed.recovered,
     )
@@ -156,8 +157,7 @@ def _archived_body(store: ArchiveStore, slug: str) -> Callable[[int], str | None
     """Reads an archived article's body from the store when ``decide`` asks for one."""
 
     def body_of(article_id: int) -> str | None:
-        text = store.read_article(slug, article_id)
-        return None if text is None else article_body(text)
+        return store.body(slug, article_id)
 
     return body_of
 
@@ -183,36 +183,6 @@ async def _page_body(source: Source, planned: Planned, fetcher: Fetcher) -> str 
         return Skipped(label, f"article page: {e}")
 
 
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    new: tuple[int, ...]
-    updated: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Rendered:
-    writes: tuple[tuple[Planned, str], ...]
-    records: tuple[Record, ...]
-
-
-def _render(plan: Plan, bodies: dict[int, str]) -> _Rendered:
-    writes = tuple((p, render_article(_article(p, bodies[p.id]))) for p in plan.writes if p.id in bodies)
-    return _Rendered(writes, tuple(_record(p, text) for p, text in writes))
-
-
-def _store(source: Source, store: ArchiveStore, rendered: _Rendered) -> _Stored:
-    new: list[int] = []
-    updated: list[int] = []
-    for planned, text in rendered.writes:
-        if planned.is_new:
-            store.create_article(source.slug, planned.id, text)
-            new.append(planned.id)
-        elif store.read_article(source.slug, planned.id) != text:
-            store.replace_article(source.slug, planned.id, text)
-            updated.append(planned.id)
-    return _Stored(tuple(new), tuple(updated))
-
-
 def _article(planned: Planned, body_html: str) -> Article:
     c = planned.candidate
     return Article(
@@ -222,12 +192,4 @@ def _article(planned: Planned, body_html: str) -> Article:
         link=c.link,
         guid=c.guid,
         body=neutralize(join_lines(body_html)),
-    )
-
-
-def _record(planned: Planned, text: str) -> Record:
-    c = planned.candidate
-    feed_date = c.feed_date if planned.ms != c.ms else None
-    return Record(
-        id=planned.id, ms=planned.ms, title=list_title(text), link=c.link, guid=c.guid, feed_date=feed_date
     )

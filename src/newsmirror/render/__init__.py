@@ -1,11 +1,12 @@
-"""Render stage: the article file, the list pages and the archive's README (Jinja2 templates).
+"""Render stage: list pages, the archive's README and status pages (one Jinja2 environment).
 
-Byte-exact with the duty-machine archive (SPEC §3, §4).
+Byte-exact with the duty-machine archive (SPEC §4).  Pages are rendered from the store after
+it has been written (``pages.render_pages``); the article file itself is the archive's format
+(``archive_format``), not a page.
 """
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,11 +15,11 @@ from functools import cache
 
 import jinja2
 
-from ..transform.text import js_strip, one_line
-from ..types import Article, Record
+from ..archive_format import Layout, link_from_list, month_day
+from ..transform.text import one_line
+from ..types import Record
 
 LIST_SIZE = 300
-_LIST_TITLE = re.compile(r"\[([\s\S]*?)\]\(")
 _GMT8 = timedelta(hours=8)
 # Node's legacy url.resolve escaped these in the list link path (space → %20).
 _PATH_SAFE = "/!$&()*+,-.:;=@_~[]%#?"
@@ -45,25 +46,6 @@ def _template(name: str) -> jinja2.Template:
     return _environment().get_template(name)
 
 
-def render_article(article: Article) -> str:
-    """The article file: ``<!--ms-->``, ``[title](link)``, ``------``, blank, body."""
-    return _template("article.md.j2").render(
-        ms=article.ms, title=article.title, link=article.link, body=article.body
-    )
-
-
-def list_title(text: str) -> str:
-    """The title a list page shows for a file: its first ``[…](``, stripped (as the original)."""
-    match = _LIST_TITLE.search(text)
-    return js_strip(match.group(1)) if match else ""
-
-
-def month_day(ms: int) -> str:
-    """``M-D`` in GMT+8 without zero padding."""
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms) + _GMT8
-    return f"{moment.month}-{moment.day}"
-
-
 @dataclass(frozen=True, slots=True)
 class _ListEntry:
     date: str
@@ -71,7 +53,9 @@ class _ListEntry:
     file: str
 
 
-def render_list(name: str, slug: str, records: Iterable[Record], *, by_date: bool = True) -> str:
+def render_list(
+    name: str, slug: str, records: Iterable[Record], *, by_date: bool = True, layout: Layout = "flat"
+) -> str:
     """``lists/<name>.md``: the 300 newest articles, newest first.
 
     ``by_date``: by timestamp, ties (and undated files) in id order — an item archived late
@@ -80,7 +64,7 @@ def render_list(name: str, slug: str, records: Iterable[Record], *, by_date: boo
     """
     key = _by_date if by_date else _by_id
     newest = sorted(records, key=key)[:LIST_SIZE]
-    entries = [_list_entry(r) for r in newest]
+    entries = [_list_entry(slug, r, layout) for r in newest]
     return _template("list.md.j2").render(name=name, slug=slug, entries=entries)
 
 
@@ -92,15 +76,9 @@ def _by_id(record: Record) -> int:
     return record.id
 
 
-def article_body(text: str) -> str:
-    """Line 5 of an article file: the body HTML (empty for a file that has none)."""
-    lines = text.split("\n", 4)
-    return lines[4].rstrip("\n") if len(lines) == 5 else ""
-
-
-def _list_entry(record: Record) -> _ListEntry:
+def _list_entry(slug: str, record: Record, layout: Layout) -> _ListEntry:
     date = "" if record.ms is None else f"{month_day(record.ms)} "
-    file = urllib.parse.quote(f"{record.id}.md", safe=_PATH_SAFE)
+    file = urllib.parse.quote(link_from_list(slug, record, layout), safe=_PATH_SAFE)
     # one line per entry, also for titles read from files written before titles were cleaned;
     # dropping a control character can join a "]" and a "(" that must not end the link text
     title = one_line(record.title).replace("](", "\\]\\(")

@@ -1,6 +1,7 @@
-"""Store stage: the ``ArchiveStore`` protocol and its git-working-tree implementation."""
+"""Store stage: the ``ArchiveStore`` protocol, the git-tree store (the truth) and a memory store."""
 
+from .memory import MemoryStore
 from .protocol import ArchiveStore
-from .repo import RepoStore
+from .tree import TreeStore
 
-__all__ = ["ArchiveStore", "RepoStore"]
+__all__ = ["ArchiveStore", "MemoryStore", "TreeStore"]

@@ -1,0 +1,713 @@
+"""``TreeStore``: the archive's git working tree as the truth (``ArchiveStore``).
+
+Layout (SPEC §1) plus newsmirror's state, all text, all committed::
+
+    articles/<slug>/<id>.md                 one file per article (flat, the duty-machine layout)
+    articles/<slug>/<YYYY>/<MM>/<id>.md     … or by month (the monthly layout)
+    .newsmirror/archive.json                state format and layout
+    .newsmirror/sources/<slug>.json         summary: count, lowest id, months, the listed records
+    .newsmirror/records/<slug>/<YYYY-MM>.jsonl   one line per article: id, ms, title, link, guid, sha
+    .newsmirror/keys/<slug>/<shard>.txt     identity keys (guid, link, id) hashed → id and month
+    .newsmirror/legacy/<slug>.jsonl         2020-era files kept under other names
+    .newsmirror/revisions/<slug>/<YYYY-MM>.jsonl, marks/<slug>.jsonl
+    .newsmirror/status.json                 each source's fetch state (committed when it matters)
+
+A run reads what its feeds ask about — a summary, the key shards its candidates hash to and the
+month shards those keys name — and writes what changed, so its cost follows the feeds, not the
+archive.  Every state file can be rebuilt from the article files (``reindex``): a damaged one
+is, the moment it is read.  Writes go articles first, then state, after a journal (in the git
+directory) that lets the next run finish or drop an interrupted write without a tree walk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Final, TypeVar, cast
+
+from ..archive_format import (
+    ARTICLE_NAME,
+    LAYOUTS,
+    UNDATED,
+    Layout,
+    article_body,
+    article_path,
+    content_hash,
+    list_title,
+    month_of,
+    record_from_text,
+    render_article,
+)
+from ..exceptions import StorageError
+from ..schedule import SourceState
+from ..types import Article, Known, Mark, Record, Revision, SourceSummary
+from . import lines as L
+from .files import TreeFiles
+from .journal import Journal
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+STATE_DIR: Final = ".newsmirror"
+FORMAT: Final = 2
+_V1_INDEX = f"{STATE_DIR}/index"
+ReadCommitted = Callable[[str], bytes | None]
+"""An article's bytes as committed, for a file the working tree does not hold (a sparse checkout)."""
+
+
+def _nothing_committed(_relative: str) -> bytes | None:
+    return None
+
+
+class TreeStore:
+    """``ArchiveStore`` over a directory (normally a git working tree).
+
+    ``local``: a folder outside the tree for what is kept on this machine alone (the freshest
+    fetch state, the journal, temporary files) — the git directory; None for a plain folder.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        local: Path | None = None,
+        layout: Layout = "flat",
+        committed: ReadCommitted = _nothing_committed,
+    ) -> None:
+        self.root = root
+        self.local = local
+        self.journal = Journal(None if local is None else local / "newsmirror-journal.jsonl")
+        scratch = None if local is None else local / "newsmirror-tmp"
+        self.files = TreeFiles(root, scratch, before_first=self.journal.open)
+        self._committed = committed
+        self._layout_default = layout
+        self._layout: Layout | None = None
+        self._metas: dict[str, L.Meta] = {}
+        self._reindexed: set[str] = set()
+
+    # -- archive ---------------------------------------------------------------------------
+
+    @property
+    def layout(self) -> Layout:
+        if self._layout is None:
+            self._layout = self._read_layout()
+        return self._layout
+
+    def _read_layout(self) -> Layout:
+        text = self.files.read(f"{STATE_DIR}/archive.json")
+        if text is not None:
+            try:
+                layout = json.loads(text)["layout"]
+                if layout in LAYOUTS:
+                    return cast(Layout, layout)
+            except (ValueError, KeyError, TypeError):
+                pass
+            log.warning("%s/archive.json: unreadable; taken as the flat layout", STATE_DIR)
+            return "flat"
+        # an archive made before the file existed, or a duty-machine tree: flat, as it is
+        old = self.files.path(_V1_INDEX).is_dir() or self.files.path("articles").is_dir()
+        return "flat" if old else self._layout_default
+
+    def _keep_layout(self) -> None:
+        """Write down the layout with the first article (a later version must not guess it)."""
+        if not self.files.path(f"{STATE_DIR}/archive.json").exists():
+            self.files.write(f"{STATE_DIR}/archive.json", _archive_json(self.layout))
+
+    def archive_id(self) -> str:
+        """A random id made once per archive and kept in it, the same in every clone."""
+        relative = f"{STATE_DIR}/id"
+        text = self.files.read(relative)
+        if text is not None and text.strip():
+            return text.strip()
+        made = f"urn:uuid:{uuid.uuid4()}"
+        self.files.write(relative, made + "\n")
+        return made
+
+    def changed_paths(self) -> tuple[str, ...]:
+        """What was written or removed since the last commit (``settled``): what to stage."""
+        return tuple(sorted(self.files.changed))
+
+    def settled(self) -> None:
+        """The changes are committed: forget them and the journal."""
+        self.files.changed.clear()
+        self.journal.clear()
+
+    def interrupted(self) -> bool:
+        """Whether a run changed the tree and was stopped before its commit."""
+        return self.journal.exists
+
+    def recover(self) -> list[str]:
+        """Finish what a killed run left: temporary files removed; the articles it had written
+        kept and indexed, the ones a power loss left empty removed with their state lines.
+
+        Articles are written before their state, the summary last: each journalled source's
+        summary is put back as committed, and every journalled article indexed again (month and
+        key lines are set once however often they are written) or, without its file, unindexed.
+        """
+        done = [f"removed the leftover {name}" for name in self.files.remove_leftovers()]
+        if self.journal.exists:
+            self._states_as_committed()
+        entries = self.journal.entries()
+        for slug in dict.fromkeys(e.slug for e in entries):
+            self._summary_as_committed(slug)
+        for entry in entries:
+            done += self._replay(entry.slug, entry.record, entry.path)
+        self.files.changed.update(self.journal.paths())  # staged by the next commit, whatever is there
+        return done
+
+    def _states_as_committed(self) -> None:
+        """Forget the fetch state of a run that did not finish: its validators would make the
+        feeds answer 304, and the pages of what it stored would never be rendered."""
+        relative = f"{STATE_DIR}/status.json"
+        committed = self._committed(relative)
+        if committed is None:
+            self.files.remove(relative)
+        else:
+            self.files.write(relative, committed.decode("utf-8", errors="replace"))
+        if self.local is not None:
+            (self.local / "newsmirror-status.json").unlink(missing_ok=True)
+
+    def _summary_as_committed(self, slug: str) -> None:
+        relative = f"{STATE_DIR}/sources/{slug}.json"
+        committed = self._committed(relative)
+        self._metas.pop(slug, None)
+        if committed is None:
+            self.files.remove(relative)  # rebuilt from the tree when next read
+        else:
+            self.files.write(relative, committed.decode("utf-8", errors="replace"))
+
+    def _replay(self, slug: str, record: Record, relative: str) -> list[str]:
+        data = self.files.read_bytes(relative)
+        if data:
+            self._healing(slug, lambda: self._index(slug, [record], fresh_only=True))
+            return [f"kept {relative}, written by an interrupted run"]
+        self._healing(slug, lambda: self._unindex(slug, record))
+        if data is None:
+            return []
+        self.files.remove(relative)
+        return [f"removed the empty {relative}, left by a write that never reached the disk"]
+
+    def _unindex(self, slug: str, record: Record) -> None:
+        """Take the month and key lines of a record whose file never reached the disk away."""
+        meta = self._meta(slug)
+        month = record.month or UNDATED
+        records = self._month(slug, month)
+        if records.pop(record.id, None) is not None:
+            self.files.write(f"{STATE_DIR}/records/{slug}/{month}.jsonl", L.records_text(records.values()))
+        for line in L.key_lines(record):
+            shard = L.shard_name(line.hashed, meta.digits)
+            old = self._key_shard(slug, shard)
+            if line in old:
+                rest = [k for k in old if k != line]
+                self.files.write(f"{STATE_DIR}/keys/{slug}/{shard}", L.key_text(rest))
+
+    # -- states ----------------------------------------------------------------------------
+
+    def load_states(self, *, lasting: bool = False) -> dict[str, SourceState]:
+        """The committed states (``lasting``), or this machine's fresher ones (validators and
+        times a run did not commit) when they were saved over the committed ones still there
+        (a pull that brought another writer's states makes this machine's stale)."""
+        committed_text = self.files.read(f"{STATE_DIR}/status.json")
+        committed = self._states_of(committed_text, warn=True)
+        if lasting or self.local is None:
+            return committed
+        local = self._read_local()
+        if not isinstance(local, dict) or local.get("based_on") != _digest(committed_text):
+            return committed
+        fresher = local.get("states")
+        if not isinstance(fresher, dict):
+            return committed
+        return {**committed, **{str(k): SourceState.from_json(v) for k, v in fresher.items()}}
+
+    def _read_local(self) -> Any:
+        assert self.local is not None
+        try:
+            return json.loads((self.local / "newsmirror-status.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _states_of(self, text: str | None, *, warn: bool) -> dict[str, SourceState]:
+        if text is None:
+            return {}
+        try:
+            data = json.loads(text)
+        except ValueError as e:  # not JSON: start over rather than stop every run
+            if warn:
+                log.warning(
+                    "%s/status.json: unreadable, every source starts with a fresh state: %s", STATE_DIR, e
+                )
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(slug): SourceState.from_json(value) for slug, value in data.items()}
+
+    def save_states(self, states: Mapping[str, SourceState], *, lasting: bool) -> None:
+        text = _states_text(states)
+        if lasting or self.local is None:
+            self.files.write(f"{STATE_DIR}/status.json", text)
+        if self.local is not None:
+            committed = self.files.read(f"{STATE_DIR}/status.json")
+            local = {"based_on": _digest(committed), "states": json.loads(text)}
+            path = self.local / "newsmirror-status.json"
+            try:
+                path.write_text(json.dumps(local, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            except OSError as e:  # a read-only or full .git: a storage error, not a crash
+                raise StorageError(f"{path}: cannot write the local state: {e}") from e
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def write_page(self, relative: str, text: str) -> bool:
+        """Write a generated page (list, README) if its bytes differ; True when written."""
+        return self.files.write(relative, text)
+
+    def page_exists(self, relative: str) -> bool:
+        return self.files.path(relative).exists()
+
+    # -- summaries and look-ups ------------------------------------------------------------
+
+    def summary(self, slug: str) -> SourceSummary:
+        return self._meta(slug).summary
+
+    def _meta(self, slug: str) -> L.Meta:
+        if slug not in self._metas:
+            self._metas[slug] = self._load_meta(slug)
+        return self._metas[slug]
+
+    def _load_meta(self, slug: str) -> L.Meta:
+        where = f"{STATE_DIR}/sources/{slug}.json"
+        text = self.files.read(where)
+        if text is None:
+            return self.reindex(slug) if self._has_anything(slug) else L.Meta(SourceSummary())
+        try:
+            return L.parse_meta(text, where)
+        except L.DamagedLine as e:
+            log.warning("%s; rebuilding the state of %s from its article files", e, slug)
+            return self.reindex(slug)
+
+    def _has_anything(self, slug: str) -> bool:
+        """Articles or an index of an older version to take the state from."""
+        for relative in (f"{_V1_INDEX}/{slug}.jsonl", f"{STATE_DIR}/legacy/{slug}.jsonl"):
+            if self.files.path(relative).exists():
+                return True
+        try:
+            with os.scandir(self.files.path(f"articles/{slug}")) as entries:
+                return next(entries, None) is not None
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as e:
+            raise StorageError(f"{self.root}/articles/{slug}: cannot list articles: {e}") from e
+
+    def known(self, slug: str, keys: Collection[str], ids: Collection[int], free: int) -> Known:
+        return self._healing(slug, lambda: self._known(slug, keys, ids, free))
+
+    def _known(self, slug: str, keys: Collection[str], ids: Collection[int], free: int) -> Known:
+        meta = self._meta(slug)
+        asked = [*keys, *(L.id_key(i) for i in ids)]
+        found = self._find_many(slug, asked)
+        records = {r.id: r for r in found if r.path is None}
+        legacy = tuple({r.id: r for r in found if r.path is not None}.values())
+        taken = frozenset(i for i in ids if any(r.id == i for r in found))
+        return Known(records, legacy, meta.summary.lowest_id, taken, self._free_ids(slug, free))
+
+    def _free_ids(self, slug: str, count: int) -> tuple[int, ...]:
+        free: list[int] = []
+        start = 0
+        while len(free) < count:
+            batch = range(start, start + count * 2)
+            used = {r.id for r in self._find_many(slug, [L.id_key(i) for i in batch])}
+            free += [i for i in batch if i not in used]
+            start += count * 2
+        return tuple(free[:count])
+
+    def _find(self, slug: str, key: str) -> list[Record]:
+        return self._find_many(slug, [key])
+
+    def _find_many(self, slug: str, keys: Iterable[str]) -> list[Record]:
+        """The records found by any of ``keys`` (the hash confirmed against the record itself)."""
+        meta = self._meta(slug)
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for key in keys:
+            wanted[L.key_hash(key)].append(key)
+        by_shard: dict[str, set[str]] = defaultdict(set)
+        for hashed in wanted:
+            by_shard[L.shard_name(hashed, meta.digits)].add(hashed)
+        places: set[tuple[int, str]] = set()
+        for shard, hashes in by_shard.items():
+            places.update((k.id, k.month) for k in self._key_shard(slug, shard) if k.hashed in hashes)
+        months: dict[str, dict[int, Record]] = {}
+        found: dict[int, Record] = {}
+        for article_id, month in sorted(places):
+            if month not in months:
+                months[month] = self._month(slug, month)
+            record = months[month].get(article_id)
+            if record is not None and any(L.matches(record, k) for ks in wanted.values() for k in ks):
+                found[record.id] = record
+        return list(found.values())
+
+    def _key_shard(self, slug: str, shard: str) -> list[L.KeyLine]:
+        where = f"{STATE_DIR}/keys/{slug}/{shard}"
+        text = self.files.read(where)
+        return [] if text is None else list(L.parse_key_lines(text, where))
+
+    def _month(self, slug: str, month: str) -> dict[int, Record]:
+        if month == L.LEGACY_MONTH:
+            return {r.id: r for r in self._legacy(slug)}
+        where = f"{STATE_DIR}/records/{slug}/{month}.jsonl"
+        text = self.files.read(where)
+        return {} if text is None else {r.id: r for r in L.parse_records(text, where, month)}
+
+    def _legacy(self, slug: str) -> list[Record]:
+        """Legacy records whose file still exists (the tree is the truth)."""
+        where = f"{STATE_DIR}/legacy/{slug}.jsonl"
+        text = self.files.read(where)
+        if text is None:
+            return []
+        records = L.parse_records(text, where, None)
+        return [r for r in records if r.path is not None and self.files.path(r.path).exists()]
+
+    def _healing(self, slug: str, action: Callable[[], T]) -> T:
+        """``action``; when a state file of ``slug`` turns out damaged, once more after a reindex."""
+        try:
+            return action()
+        except L.DamagedLine as e:
+            log.warning("%s; rebuilding the state of %s from its article files", e, slug)
+            self._metas[slug] = self.reindex(slug)
+            return action()
+
+    # -- articles --------------------------------------------------------------------------
+
+    def body(self, slug: str, article_id: int) -> str | None:
+        text = self._healing(slug, lambda: self._text_of(slug, article_id))
+        return None if text is None else article_body(text)
+
+    def _text_of(self, slug: str, article_id: int) -> str | None:
+        record = next((r for r in self._find(slug, L.id_key(article_id)) if r.path is None), None)
+        if record is None:
+            return None
+        return self._article_text(article_path(slug, record, self.layout))
+
+    def _article_text(self, relative: str) -> str | None:
+        data = self.files.read_bytes(relative)
+        if data is None:
+            data = self._committed(relative)
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    def add(self, slug: str, articles: Sequence[Article], *, feed_dates: Mapping[int, str]) -> None:
+        if not articles:
+            return
+        self._healing(slug, lambda: self._refuse_taken(slug, [a.id for a in articles]))
+        texts = [(a, render_article(a)) for a in articles]
+        records = [_record(a, text, feed_dates.get(a.id)) for a, text in texts]
+        paths = [article_path(slug, r, self.layout) for r in records]
+        self._keep_layout()
+        self.journal.write(slug, records, paths)
+        for (_, text), relative in zip(texts, paths, strict=True):
+            self.files.create(relative, text)
+        self._healing(slug, lambda: self._index(slug, records))
+
+    def _refuse_taken(self, slug: str, ids: list[int]) -> None:
+        taken = sorted({r.id for r in self._find_many(slug, [L.id_key(i) for i in ids])})
+        if taken:
+            raise StorageError(
+                f"{self.root}: {slug}: refusing to overwrite archived article(s) {', '.join(map(str, taken))}"
+            )
+
+    def _index(
+        self,
+        slug: str,
+        records: Sequence[Record],
+        replaced: Sequence[Record] = (),
+        *,
+        fresh_only: bool = False,
+    ) -> None:
+        """Add ``records`` (new) and ``replaced`` (rewritten) to the state files of ``slug``;
+        ``fresh_only``: leave out the new records its summary already counts."""
+        meta = self._meta(slug)
+        if fresh_only and slug in self._reindexed:
+            return  # rebuilt from the files, these among them
+        if fresh_only:
+            counted = {r.id for r in meta.summary.listed}
+            records = [r for r in records if r.id not in counted and not self._in_summary(slug, r)]
+        by_month: dict[str, list[Record]] = defaultdict(list)
+        for record in [*records, *replaced]:
+            by_month[record.month or UNDATED].append(record)
+        for month, changed in by_month.items():
+            self._write_month(slug, month, changed)
+        new_lines = [line for r in [*records, *replaced] for line in L.key_lines(r)]
+        count = meta.key_lines + sum(len(L.key_lines(r)) for r in records)
+        digits = max(meta.digits, L.digits_for(count))
+        if digits != meta.digits:
+            self._reshard_keys(slug, meta.digits, digits)
+        self._add_key_lines(slug, digits, new_lines)
+        summary = L.with_records(meta.summary, records, replaced)
+        self._save_meta(slug, L.Meta(summary, digits, count))
+
+    def _in_summary(self, slug: str, record: Record) -> bool:
+        """Whether the committed summary counts ``record`` (its month line was committed)."""
+        committed = self._committed(f"{STATE_DIR}/records/{slug}/{record.month or UNDATED}.jsonl")
+        return committed is not None and f'{{"id":{record.id},'.encode() in committed
+
+    def _write_month(self, slug: str, month: str, changed: Sequence[Record]) -> None:
+        relative = f"{STATE_DIR}/records/{slug}/{month}.jsonl"
+        records = self._month(slug, month)
+        records.update({r.id: replace(r, month=month) for r in changed})
+        self.files.write(relative, L.records_text(records.values()))
+
+    def _add_key_lines(self, slug: str, digits: int, new_lines: Iterable[L.KeyLine]) -> None:
+        by_shard: dict[str, list[L.KeyLine]] = defaultdict(list)
+        for line in new_lines:
+            by_shard[L.shard_name(line.hashed, digits)].append(line)
+        for shard, lines in by_shard.items():
+            old = self._key_shard(slug, shard)
+            self.files.write(f"{STATE_DIR}/keys/{slug}/{shard}", L.key_text([*old, *lines]))
+
+    def _reshard_keys(self, slug: str, old_digits: int, digits: int) -> None:
+        """Spread a grown source's keys over 16× more shards (rare: a source of 8k, 131k, 2M keys)."""
+        folder = self.files.path(f"{STATE_DIR}/keys/{slug}")
+        every: list[L.KeyLine] = []
+        for path in sorted(folder.rglob("*.txt")) if folder.is_dir() else []:
+            relative = path.relative_to(self.root).as_posix()
+            every += L.parse_key_lines(path.read_text(encoding="utf-8"), relative)
+            self.files.remove(relative)
+        log.info("%s: %d key lines spread from %d to %d digits", slug, len(every), old_digits, digits)
+        self._add_key_lines(slug, digits, every)
+
+    def _save_meta(self, slug: str, meta: L.Meta) -> None:
+        self._metas[slug] = meta
+        self.files.write(f"{STATE_DIR}/sources/{slug}.json", L.meta_text(meta))
+
+    def replace(self, slug: str, articles: Sequence[Article], *, seen_ms: int) -> tuple[int, ...]:
+        return self._healing(slug, lambda: self._replace(slug, articles, seen_ms))
+
+    def _replace(self, slug: str, articles: Sequence[Article], seen_ms: int) -> tuple[int, ...]:
+        current = {r.id: r for r in self._find_many(slug, [L.id_key(a.id) for a in articles])}
+        missing = sorted(a.id for a in articles if a.id not in current or current[a.id].path is not None)
+        if missing:
+            raise StorageError(
+                f"{self.root}: {slug}: no archived article {', '.join(map(str, missing))} to replace"
+            )
+        changed: list[Record] = []
+        for article in articles:
+            record = current[article.id]
+            text = render_article(article)
+            relative = article_path(slug, record, self.layout)
+            old = None if record.sha == content_hash(text) else self._article_text(relative)
+            if old is None or old == text:
+                continue
+            self._keep_revision(slug, record, old, seen_ms)
+            self.journal.note([relative])
+            self.files.write(relative, text)
+            changed.append(replace(_record(article, text, record.feed_date), month=record.month))
+        if changed:
+            self._index(slug, [], changed)
+        return tuple(r.id for r in changed)
+
+    def _keep_revision(self, slug: str, record: Record, text: str, seen_ms: int) -> None:
+        relative = f"{STATE_DIR}/revisions/{slug}/{record.month or UNDATED}.jsonl"
+        line = {
+            "id": record.id,
+            "seen": seen_ms,
+            "sha": content_hash(text),
+            "title": record.title,
+            "text": text,
+        }
+        before = self.files.read(relative) or ""
+        self.files.write(
+            relative, before + json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
+        )
+
+    def records(self, slug: str, month: str | None = None) -> Iterator[Record]:
+        months = [month] if month is not None else [*self.summary(slug).months]
+        for name in months:
+            yield from self._healing(slug, lambda name=name: list(self._month(slug, name).values()))  # type: ignore[misc]
+        if month is None:
+            yield from self._legacy(slug)
+
+    def revisions(self, slug: str, article_id: int) -> tuple[Revision, ...]:
+        record = next(iter(self._find(slug, L.id_key(article_id))), None)
+        if record is None:
+            return ()
+        relative = f"{STATE_DIR}/revisions/{slug}/{record.month or UNDATED}.jsonl"
+        found = [
+            line
+            for line in _json_lines(self.files.read(relative) or "", relative)
+            if line.get("id") == article_id
+        ]
+        return tuple(
+            Revision(article_id, int(x["seen"]), str(x["sha"]), str(x["title"]), str(x["text"]))
+            for x in found
+        )
+
+    def mark(self, slug: str, mark: Mark) -> None:
+        if not self._find(slug, L.id_key(mark.article_id)):
+            raise StorageError(f"{self.root}: {slug}: no archived article {mark.article_id} to mark")
+        relative = f"{STATE_DIR}/marks/{slug}.jsonl"
+        line = {"id": mark.article_id, "kind": mark.kind, "ms": mark.ms, "note": mark.note}
+        before = self.files.read(relative) or ""
+        self.files.write(
+            relative, before + json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
+        )
+
+    def marks(self, slug: str, article_id: int) -> tuple[Mark, ...]:
+        relative = f"{STATE_DIR}/marks/{slug}.jsonl"
+        found = [
+            x for x in _json_lines(self.files.read(relative) or "", relative) if x.get("id") == article_id
+        ]
+        return tuple(Mark(article_id, str(x["kind"]), int(x["ms"]), str(x.get("note", ""))) for x in found)
+
+    # -- rebuilding from the tree ----------------------------------------------------------
+
+    def reindex(self, slug: str) -> L.Meta:
+        """Rebuild every state file of ``slug`` from its article files (the tree is the truth),
+        keeping what only the state knows (guids, the feeds' dates) from any line that reads."""
+        self._reindexed.add(slug)
+        kept = self._readable_records(slug)
+        records = []
+        for article_id, relative in self._article_files(slug):
+            text = self._article_text(relative) or ""
+            from_file = record_from_text(article_id, text)
+            old = kept.get(article_id)
+            if old is not None:
+                from_file = replace(from_file, guid=old.guid, feed_date=old.feed_date)
+                from_file = replace(from_file, month=old.month or from_file.month)
+            if self.layout == "monthly":
+                from_file = replace(from_file, month=_month_of_path(relative) or from_file.month)
+            records.append(from_file)
+        return self._rebuild(slug, records, self._legacy(slug))
+
+    def adopt_legacy(self, slug: str, legacy: Iterable[Record]) -> None:
+        """Record article files kept outside ``articles/<slug>/`` (see ``SourceIndex.legacy``)."""
+        ordered = sorted(legacy, key=lambda r: (r.path or "", r.id))
+        self.files.write(f"{STATE_DIR}/legacy/{slug}.jsonl", "".join(L.record_line(r) for r in ordered))
+        self._keep_layout()
+        self._metas[slug] = self.reindex(slug)
+
+    def _rebuild(self, slug: str, records: list[Record], legacy: list[Record]) -> L.Meta:
+        for folder in ("records", "keys"):
+            base = self.files.path(f"{STATE_DIR}/{folder}/{slug}")
+            for path in sorted(base.rglob("*")) if base.is_dir() else []:
+                if path.is_file():
+                    self.files.remove(path.relative_to(self.root).as_posix())
+        self.files.remove(f"{_V1_INDEX}/{slug}.jsonl")
+        by_month: dict[str, list[Record]] = defaultdict(list)
+        for record in records:
+            by_month[record.month or UNDATED].append(record)
+        for month, group in by_month.items():
+            self.files.write(f"{STATE_DIR}/records/{slug}/{month}.jsonl", L.records_text(group))
+        every = [line for r in [*records, *legacy] for line in L.key_lines(r)]
+        digits = L.digits_for(len(every))
+        self._add_key_lines(slug, digits, every)
+        ids = [r.id for r in (*records, *legacy)]
+        summary = SourceSummary(
+            articles=len(ids),
+            lowest_id=min(ids, default=None),
+            listed=L.listed(records),
+            months=dict(sorted(_month_counts(records).items())),
+        )
+        meta = L.Meta(summary, digits, len(every))
+        self._save_meta(slug, meta)
+        return meta
+
+    def _readable_records(self, slug: str) -> dict[int, Record]:
+        """Records from the state files that still read (an older version's index included)."""
+        kept: dict[int, Record] = {}
+        sources = [f"{_V1_INDEX}/{slug}.jsonl"]
+        base = self.files.path(f"{STATE_DIR}/records/{slug}")
+        sources += (
+            [p.relative_to(self.root).as_posix() for p in sorted(base.glob("*.jsonl"))]
+            if base.is_dir()
+            else []
+        )
+        for relative in sources:
+            text = self.files.read(relative)
+            month = None if relative.startswith(_V1_INDEX) else Path(relative).stem
+            for line in (text or "").split("\n"):
+                try:
+                    kept.update((r.id, r) for r in L.parse_records(line, relative, month))
+                except L.DamagedLine:
+                    continue
+        return kept
+
+    def _article_files(self, slug: str) -> list[tuple[int, str]]:
+        """(id, path) of every article file of ``slug`` in the working tree."""
+        base = self.files.path(f"articles/{slug}")
+        if not base.exists():
+            return []
+        if not base.is_dir():
+            raise StorageError(f"{base}: cannot list articles: not a folder")
+        found = []
+        try:
+            for dirpath, dirnames, filenames in os.walk(base, onerror=_raise):
+                dirnames[:] = [d for d in dirnames if self.layout == "monthly" and not d.startswith(".")]
+                for name in filenames:
+                    match = ARTICLE_NAME.match(name)
+                    if match:
+                        relative = Path(dirpath, name).relative_to(self.root).as_posix()
+                        found.append((int(match.group(1)), relative))
+        except FileNotFoundError:
+            return []
+        except OSError as e:
+            raise StorageError(f"{base}: cannot list articles: {e}") from e
+        return sorted(found)
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def _record(article: Article, text: str, feed_date: str | None) -> Record:
+    return Record(
+        id=article.id,
+        ms=article.ms,
+        title=list_title(text),
+        link=article.link,
+        guid=article.guid,
+        feed_date=feed_date,
+        sha=content_hash(text),
+        month=month_of(article.ms),
+    )
+
+
+def _month_counts(records: Iterable[Record]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for record in records:
+        counts[record.month or UNDATED] += 1
+    return dict(counts)
+
+
+def _month_of_path(relative: str) -> str | None:
+    parts = relative.split("/")
+    if len(parts) == 5 and parts[2].isdigit() and parts[3].isdigit():
+        return f"{parts[2]}-{parts[3]}"
+    return None
+
+
+def _json_lines(text: str, where: str) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            try:
+                value = json.loads(line)
+            except ValueError as e:
+                log.warning("%s:%d: unreadable line skipped: %s", where, number, e)
+                continue
+            if isinstance(value, dict):
+                yield value
+
+
+def _digest(text: str | None) -> str:
+    return "none" if text is None else content_hash(text)
+
+
+def _states_text(states: Mapping[str, SourceState]) -> str:
+    data = {slug: state.to_json() for slug, state in sorted(states.items())}
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def _archive_json(layout: str) -> str:
+    return json.dumps({"format": FORMAT, "layout": layout}, indent=1) + "\n"
