@@ -90,9 +90,10 @@ def test_readme_lists_the_nine_sources_with_nothing_archived_yet(archive: Path) 
     readme = (archive / "README.md").read_text("utf-8")
     rows = [line for line in readme.splitlines() if line.startswith("| [")]
     assert len(rows) == 9
-    assert rows[0] == "| [路透](lists/%E8%B7%AF%E9%80%8F.md) | 0 | — | — |"
-    assert rows[4] == "| [BBC](lists/BBC.md) | 0 | — | — |"
-    assert all(row.endswith(" | 0 | — | — |") for row in rows)
+    reuters = "%E8%B7%AF%E9%80%8F"  # 路透, as the link spells it
+    assert rows[0] == f"| [路透](lists/{reuters}.md) | 0 | — | — | [按月](lists/{reuters}/README.md) |"
+    assert rows[4] == "| [BBC](lists/BBC.md) | 0 | — | — | [按月](lists/BBC/README.md) |"
+    assert all(" | 0 | — | — | [按月](lists/" in row for row in rows)
 
 
 def test_init_twice_exits_2_and_changes_nothing(archive: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -280,7 +281,12 @@ def test_workflow_steps_install_cache_and_run_push(archive: Path) -> None:
     [job] = workflow(archive)["jobs"].values()
     steps = job["steps"]
     assert [s.get("uses") for s in steps if "uses" in s] == [CHECKOUT, SETUP_PYTHON]
-    assert steps[0]["with"] == {"fetch-depth": "1"}
+    assert steps[0]["with"] == {  # the state and lists alone (tests/test_sparse_clone.py runs in one)
+        "fetch-depth": "1",
+        "filter": "blob:none",
+        "sparse-checkout": ".newsmirror\nlists\n",
+        "sparse-checkout-cone-mode": "true",
+    }
     assert steps[1]["with"] == {
         "python-version": "3.11",
         "cache": "pip",

@@ -411,7 +411,9 @@ def test_files_left_uncommitted_by_a_killed_run_are_committed_next_time(runner: 
     runner.run()
     # a run that stored 乙 and was killed before its commit
     killed = TreeStore(runner.archive, local=runner.archive / ".git")
-    killed.add("news", [Article(1048573, JUL21_MS, "乙", "https://example.com/b", None, "<p>乙</p>")], feed_dates={})
+    killed.add(
+        "news", [Article(1048573, JUL21_MS, "乙", "https://example.com/b", None, "<p>乙</p>")], feed_dates={}
+    )
     one_source(
         runner, rss(It("乙", "https://example.com/b", JUL21), It("丙", "https://example.com/c", JUL21))
     )

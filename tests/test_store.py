@@ -35,7 +35,9 @@ def test_state_is_rebuilt_from_the_files_and_strays_are_ignored(tmp_path: Path) 
     folder = store.root / "articles/s"
     folder.mkdir(parents=True)
     (folder / "1048574.md").write_text(ARTICLE, encoding="utf-8")
-    (folder / "401707.md").write_text("<!--NaN-->\n[无日期](https://e.com/n)\n------\n\nb\n", encoding="utf-8")
+    (folder / "401707.md").write_text(
+        "<!--NaN-->\n[无日期](https://e.com/n)\n------\n\nb\n", encoding="utf-8"
+    )
     for stray in ("README.md", ".DS_Store", "0123.md", "1_标题.md"):
         (folder / stray).write_text("stray", encoding="utf-8")
     records = {r.id: r for r in store.records("s")}
@@ -134,13 +136,16 @@ def test_a_look_up_reads_the_shards_its_keys_name_not_the_source(
     assert len(list((store.root / ".newsmirror/keys/s").rglob("*.txt"))) > 200
 
 
-def test_keys_are_spread_over_more_shards_as_a_source_grows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_are_spread_over_more_shards_as_a_source_grows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(lines, "SHARD_LINES", 2)
     store = make(tmp_path)
     for start in range(1, 400, 40):
         store.add("s", [article(i) for i in range(start, start + 40)], feed_dates={})
     meta = json.loads((store.root / ".newsmirror/sources/s.json").read_text(encoding="utf-8"))
-    assert meta["key_digits"] == 3 and meta["key_lines"] == 400 * 3
+    assert meta["key_digits"] == 3
+    assert meta["key_lines"] == 400 * 3
     fresh = make(tmp_path)
     for i in (1, 200, 399):
         assert list(fresh.known("s", identity_keys(f"https://e.com/{i}", None), (), 1).records) == [i]

@@ -38,7 +38,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ArchiveStore:
     return make(tmp_path)
 
 
-def article(article_id: int, ms: int = MAY_2024, *, title: str = "标题", body: str = "<p>正文</p>") -> Article:
+def article(
+    article_id: int, ms: int = MAY_2024, *, title: str = "标题", body: str = "<p>正文</p>"
+) -> Article:
     return Article(article_id, ms, title, f"https://e.com/{article_id}", f"guid-{article_id}", body)
 
 
@@ -89,7 +91,11 @@ def test_replace_rewrites_changed_articles_and_keeps_what_they_were(store: Archi
     assert {r.id: r.title for r in store.records("s")} == {10: "新标题", 9: "标题"}
     assert [r.title for r in store.summary("s").listed if r.id == 10] == ["新标题"]
     (revision,) = store.revisions("s", 10)
-    assert (revision.seen_ms, revision.title, revision.text) == (JUNE_2024, "标题", render_article(article(10)))
+    assert (revision.seen_ms, revision.title, revision.text) == (
+        JUNE_2024,
+        "标题",
+        render_article(article(10)),
+    )
     assert store.revisions("s", 9) == ()
     with pytest.raises(StorageError, match="no archived article 7"):
         store.replace("s", [article(7)], seen_ms=JUNE_2024)

@@ -69,7 +69,7 @@ class Archive:
         self.root = root
         self.repository = Repository(root)
         local = self.repository.git_dir
-        self.tree = TreeStore(root, local=local, layout=layout, committed=self.repository.committed)
+        self.tree = TreeStore(root, local=local, layout=layout, committed=self.repository)
         self.store: ArchiveStore = store if store is not None else self.tree
         # pages live in the tree whatever holds the articles
         self._pages: TreeFiles = self.tree.files

@@ -23,6 +23,7 @@ link is a *hint*, confirmed by the content:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -105,6 +106,8 @@ class Story:
     """An item's body; None for an archived article (read with ``body_of`` only when needed)."""
     readable: bool = False
     """An archived article whose body ``body_of(id)`` reads (a legacy file under another name is not)."""
+    feed_sha: str | None = None
+    """The hash of the feed body an archived article was made from."""
 
     @property
     def in_feed(self) -> bool:
@@ -132,7 +135,10 @@ class Identity:
     def of_archive(cls, source: Source, index: Known, body_of: BodyOf) -> Identity:
         identity = cls(source, body_of)
         for record in index.records.values():
-            identity.add(Story(record.id, record.title, record.guid, record.link, readable=True))
+            story = Story(
+                record.id, record.title, record.guid, record.link, readable=True, feed_sha=record.feed_sha
+            )
+            identity.add(story)
         for record in index.legacy:
             identity.add(Story(record.id, record.title, record.guid, record.link))
         return identity
@@ -176,12 +182,20 @@ class Identity:
         return same_title(story.title, candidate.title) if verdict is None else verdict
 
     def _bodies_verdict(self, story: Story, candidate: Candidate) -> bool | None:
+        if story.feed_sha is not None and story.feed_sha == feed_body_hash(candidate.body_html):
+            # the very body it was archived from, nothing to read; unless too short to tell
+            return True if len(tokens(body_text(candidate.body_html))) >= MIN_BODY_TOKENS else None
         if self.source.fulltext is not None and not story.in_feed:
             return None  # the archived page against the feed's excerpt tells nothing sure
         body = self.body_of(story.id) if story.readable else story.body
         if not body or not candidate.body_html:
             return None
         return bodies_verdict(body, candidate.body_html)
+
+
+def feed_body_hash(body_html: str) -> str:
+    """A short hash of an item's body as the feed gave it."""
+    return hashlib.blake2b(body_html.encode("utf-8"), digest_size=10).hexdigest()
 
 
 def _same_keys(story: Story, candidate: Candidate) -> bool:

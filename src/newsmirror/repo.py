@@ -56,6 +56,20 @@ class Repository:
         done = git(self.root, "cat-file", "blob", f"HEAD:{relative}", check=False, text=False)
         return done.stdout if done.returncode == 0 else None
 
+    def tracked(self, prefix: str) -> list[str]:
+        """Every path under ``prefix`` in git's index, checked out or not."""
+        done = git(self.root, "ls-files", "-z", "--", f":(literal){prefix}")
+        return [name for name in done.stdout.split("\0") if name]
+
+    def in_head(self, paths: Sequence[str]) -> set[str]:
+        """Those of ``paths`` that HEAD holds (one git call for them all)."""
+        if not paths:
+            return set()
+        query = "".join(f"HEAD:{p}\n" for p in paths)
+        done = git(self.root, "cat-file", "--batch-check=%(objecttype)", stdin=query, check=False)
+        answers = done.stdout.split("\n")
+        return {p for p, answer in zip(paths, answers, strict=False) if answer == "blob"}
+
     def changed(self, paths: Sequence[str]) -> list[str]:
         """Files under ``paths`` that differ from HEAD, untracked ones included."""
         done = git(

@@ -17,6 +17,7 @@ from .config import FetchSettings
 from .decide import decide, keys_asked
 from .exceptions import NewsmirrorError, SourceError
 from .fetch import Fetched, Fetcher
+from .identity import feed_body_hash
 from .parse import parse_feed
 from .redact import redact_text
 from .schedule import SourceState
@@ -192,4 +193,5 @@ def _article(planned: Planned, body_html: str) -> Article:
         link=c.link,
         guid=c.guid,
         body=neutralize(join_lines(body_html)),
+        feed_sha=feed_body_hash(c.body_html),
     )

@@ -92,12 +92,14 @@ class ReadmeRow:
     count: int
     newest: str
     status: str
+    months_href: str
 
 
 def readme_row(name: str, count: int, newest_ms: int | None, status: str) -> ReadmeRow:
     newest = "—" if newest_ms is None else _full_date(newest_ms)
     href = "lists/" + urllib.parse.quote(f"{name}.md")
-    return ReadmeRow(name=_cell(name), href=href, count=count, newest=newest, status=_cell(status))
+    months = "lists/" + urllib.parse.quote(f"{name}/README.md")
+    return ReadmeRow(_cell(name), href, count, newest, _cell(status), months)
 
 
 def _full_date(ms: int) -> str:
@@ -109,11 +111,13 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_readme(rows: Iterable[ReadmeRow]) -> str:
+def render_readme(rows: Iterable[ReadmeRow], headlines: Iterable[object] = ()) -> str:
+    """The front page: a row per source, then the newest headlines across sources (``browse``)."""
     return _template("readme.md.j2").render(
         title="抓取新闻媒体文章 · newsmirror",
         intro="每小时存档的新闻文章，按来源列出。Hourly archive of news articles, by source.",
         rows=list(rows),
+        headlines=list(headlines),
         list_size=LIST_SIZE,
     )
 

@@ -122,4 +122,5 @@ def _record(article: Article, text: str, feed_date: str | None, month: str | Non
         feed_date=feed_date,
         sha=content_hash(text),
         month=month or month_of(article.ms),
+        feed_sha=article.feed_sha,
     )

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, Protocol, TypeVar, cast
 
 from ..archive_format import (
     ARTICLE_NAME,
@@ -57,12 +57,38 @@ T = TypeVar("T")
 STATE_DIR: Final = ".newsmirror"
 FORMAT: Final = 2
 _V1_INDEX = f"{STATE_DIR}/index"
-ReadCommitted = Callable[[str], bytes | None]
-"""An article's bytes as committed, for a file the working tree does not hold (a sparse checkout)."""
 
 
-def _nothing_committed(_relative: str) -> bytes | None:
-    return None
+class Committed(Protocol):
+    """What HEAD holds, for files the working tree does not (a sparse checkout has no articles)."""
+
+    def committed(self, relative: str) -> bytes | None:
+        """The file's bytes at HEAD; None when HEAD has no such file."""
+        ...
+
+    def tracked(self, prefix: str) -> list[str]:
+        """Every path under ``prefix`` that git tracks, checked out or not."""
+        ...
+
+    def in_head(self, paths: Sequence[str]) -> set[str]:
+        """Those of ``paths`` that HEAD holds."""
+        ...
+
+
+class NothingCommitted:
+    """A folder without git: the working tree is all there is."""
+
+    def committed(self, relative: str) -> bytes | None:
+        del relative
+        return None
+
+    def tracked(self, prefix: str) -> list[str]:
+        del prefix
+        return []
+
+    def in_head(self, paths: Sequence[str]) -> set[str]:
+        del paths
+        return set()
 
 
 class TreeStore:
@@ -78,14 +104,15 @@ class TreeStore:
         *,
         local: Path | None = None,
         layout: Layout = "flat",
-        committed: ReadCommitted = _nothing_committed,
+        committed: Committed | None = None,
     ) -> None:
         self.root = root
         self.local = local
         self.journal = Journal(None if local is None else local / "newsmirror-journal.jsonl")
         scratch = None if local is None else local / "newsmirror-tmp"
         self.files = TreeFiles(root, scratch, before_first=self.journal.open)
-        self._committed = committed
+        self.head: Committed = committed if committed is not None else NothingCommitted()
+        self._committed = self.head.committed
         self._layout_default = layout
         self._layout: Layout | None = None
         self._metas: dict[str, L.Meta] = {}
@@ -405,6 +432,11 @@ class TreeStore:
         texts = [(a, render_article(a)) for a in articles]
         records = [_record(a, text, feed_dates.get(a.id)) for a, text in texts]
         paths = [article_path(slug, r, self.layout) for r in records]
+        committed = self.head.in_head(paths)  # a sparse checkout does not hold them: ask git
+        if committed:
+            raise StorageError(
+                f"{self.root}: refusing to overwrite committed article(s) {', '.join(sorted(committed))}"
+            )
         self._keep_layout()
         self.journal.write(slug, records, paths)
         for (_, text), relative in zip(texts, paths, strict=True):
@@ -570,9 +602,12 @@ class TreeStore:
         kept = self._readable_records(slug)
         records = []
         for article_id, relative in self._article_files(slug):
+            old = kept.get(article_id)
+            if old is not None and not self.files.path(relative).exists():
+                records.append(old)  # not checked out (a sparse checkout): its state line is trusted
+                continue
             text = self._article_text(relative) or ""
             from_file = record_from_text(article_id, text)
-            old = kept.get(article_id)
             if old is not None:
                 from_file = replace(from_file, guid=old.guid, feed_date=old.feed_date)
                 from_file = replace(from_file, month=old.month or from_file.month)
@@ -635,7 +670,17 @@ class TreeStore:
         return kept
 
     def _article_files(self, slug: str) -> list[tuple[int, str]]:
-        """(id, path) of every article file of ``slug`` in the working tree."""
+        """(id, path) of every article file of ``slug``: in the working tree, and those git tracks
+        that a sparse checkout leaves out."""
+        found = dict(self._tree_files(slug))
+        for relative in self.head.tracked(f"articles/{slug}/"):
+            match = ARTICLE_NAME.match(relative.rsplit("/", 1)[-1])
+            depth = relative.count("/")
+            if match and relative not in found.values() and (depth == 2 or self.layout == "monthly"):
+                found.setdefault(int(match.group(1)), relative)
+        return sorted(found.items())
+
+    def _tree_files(self, slug: str) -> list[tuple[int, str]]:
         base = self.files.path(f"articles/{slug}")
         if not base.exists():
             return []
@@ -671,6 +716,7 @@ def _record(article: Article, text: str, feed_date: str | None) -> Record:
         feed_date=feed_date,
         sha=content_hash(text),
         month=month_of(article.ms),
+        feed_sha=article.feed_sha,
     )
 
 
