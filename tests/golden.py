@@ -40,12 +40,17 @@ class CaseRun:
 
 
 def collect(root: Path) -> dict[str, bytes]:
-    """articles/ and lists/ under root, relative path → bytes (the golden contract)."""
+    """articles/ and lists/ under root, relative path → bytes (the golden contract).
+
+    The month pages newsmirror adds beside the list pages (``lists/<站名>/…``) are not part of
+    it: the original had none.
+    """
     found = {}
     for top in ("articles", "lists"):
         for path in sorted((root / top).rglob("*")) if (root / top).exists() else []:
-            if path.is_file():
-                found[path.relative_to(root).as_posix()] = path.read_bytes()
+            relative = path.relative_to(root).as_posix()
+            if path.is_file() and not (top == "lists" and relative.count("/") > 1):
+                found[relative] = path.read_bytes()
     return found
 
 

@@ -73,7 +73,8 @@ def assert_contained(runner: Runner, slug: str, name: str) -> list[int]:
         if article:
             ids.append(int(article.group(1)))
         else:
-            assert path in TOP_FILES or path == f"lists/{name}.md" or STATE_FILES.match(path), path
+            month = re.fullmatch(rf"lists/{re.escape(name)}/([0-9]{{4}}-[0-9]{{2}}|undated|README)\.md", path)
+            assert path in TOP_FILES or path == f"lists/{name}.md" or month or STATE_FILES.match(path), path
     return sorted(ids)
 
 

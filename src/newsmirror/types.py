@@ -268,6 +268,8 @@ class SourceResult:
     notes: tuple[str, ...] = ()
     recovered: str | None = None
     """The fault the feed had, when a lenient parse recovered its items (also in ``notes``)."""
+    months: tuple[str, ...] = ()
+    """The months (``YYYY-MM``) whose articles this run added or changed: their pages are rendered."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from . import schedule
+from .archive_format import month_of
 from .config import FetchSettings
 from .decide import decide, keys_asked
 from .exceptions import NewsmirrorError, SourceError
@@ -26,7 +27,7 @@ from .transform.extract import NoMatch, inner_html
 from .transform.items import prepare
 from .transform.sanitize import neutralize
 from .transform.text import join_lines
-from .types import Article, Plan, Planned, Skipped, Source, SourceResult
+from .types import Article, Known, Plan, Planned, Skipped, Source, SourceResult
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,17 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         newest_ms=summary.newest_ms(ctx.now_ms),
         notes=(*notes, *(f"collision: {c}" for c in plan.collisions)),
         recovered=feed.recovered,
+        months=_months(known, [a for _, a in new], updated),
     )
+
+
+def _months(known: Known, new: list[Article], updated: tuple[int, ...]) -> tuple[str, ...]:
+    """The months of the new articles and of those rewritten (each keeps the month it was filed in)."""
+    months = {month_of(a.ms) for a in new}
+    months.update(
+        known.records[i].month or month_of(known.records[i].ms) for i in updated if i in known.records
+    )
+    return tuple(sorted(months))
 
 
 def _archived_body(store: ArchiveStore, slug: str) -> Callable[[int], str | None]:

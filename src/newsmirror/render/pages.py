@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..archive_format import Layout
+from ..archive_format import Layout, gmt8
 from ..config import Config
 from ..exceptions import StorageError
 from ..health import Health, assess, newest_text, problems, state_notes, status_text
@@ -28,6 +28,7 @@ from . import (
     render_status_page,
     status_row,
 )
+from .browse import MONTH_INDEX, Headline, headlines, month_folder, month_page, render_month, render_months
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +59,16 @@ def render_pages(
     store now holds) or when the page is ``missing`` (a source that never succeeded still gets
     one, so that README links work); a failed run leaves what readers see as it was.
     """
-    read = {r.slug for r in results if r.articles is not None}
+    done = {r.slug: r for r in results if r.articles is not None}
     healths = [_health(store, s, ctx) for s in ctx.config.sources]
     pages: dict[str, str] = {}
     for source in ctx.config.sources:
-        if source.slug in read or missing(list_page(source)):
+        if source.slug in done or missing(list_page(source)):
             pages[list_page(source)] = _list(store, source, ctx.layout)
-    pages["README.md"] = render_readme(
-        readme_row(h.source.name, h.articles, h.newest_ms, status_text(h.state)) for h in healths
-    )
+        touched = done[source.slug].months if source.slug in done else ()
+        pages.update(_month_pages(store, source, ctx, touched, missing))
+    rows = [readme_row(h.source.name, h.articles, h.newest_ms, status_text(h.state)) for h in healths]
+    pages["README.md"] = render_readme(rows, _headlines(store, ctx))
     pages["status.md"] = render_status_page(_status_row(h) for h in healths)
     found = problems(healths, ctx.config.fetch)
     updated = max((p.updated for p in found), default="1970-01-01T00:00:00Z")
@@ -82,6 +84,39 @@ def _summary(store: ArchiveStore, source: Source) -> SourceSummary:
     except StorageError as e:
         log.warning("%s", e, extra={"source": source.slug})
         return SourceSummary()
+
+
+HEADLINES = 30
+"""Newest articles across sources on the README."""
+
+
+def _month_pages(
+    store: ArchiveStore,
+    source: Source,
+    ctx: PageContext,
+    touched: tuple[str, ...],
+    missing: Callable[[str], bool],
+) -> dict[str, str]:
+    """The source's months index, and the pages of the months this run touched (or missing)."""
+    months = _summary(store, source).months
+    index = f"{month_folder(source.name)}/{MONTH_INDEX}"
+    pages = {index: render_months(source.name, months)}
+    year = gmt8(int(ctx.now.timestamp() * 1000)).year
+    for month in months:
+        page = month_page(source.name, month)
+        if month in touched or missing(page):
+            records = store.records(source.slug, month)
+            pages[page] = render_month(
+                source.name, source.slug, month, records, layout=ctx.layout, this_year=year
+            )
+    return pages
+
+
+def _headlines(store: ArchiveStore, ctx: PageContext) -> list[Headline]:
+    listed = {(s.name, s.slug): _summary(store, s).listed for s in ctx.config.sources}
+    now_ms = int(ctx.now.timestamp() * 1000)
+    year = gmt8(now_ms).year
+    return headlines(listed, layout=ctx.layout, this_year=year, now_ms=now_ms, count=HEADLINES)
 
 
 def _list(store: ArchiveStore, source: Source, layout: Layout) -> str:
