@@ -107,6 +107,17 @@ def _toml(value: object) -> str:
     return f'"{text}"'
 
 
+FLAT = '{"format": 2, "layout": "flat"}\n'
+"""The duty-machine layout (``articles/<slug>/<id>.md``), which most tests read; new archives
+are monthly unless told (tests/test_layouts.py runs those)."""
+
+
+def flat_archive(archive: Path) -> Path:
+    (archive / ".newsmirror").mkdir(parents=True, exist_ok=True)
+    (archive / ".newsmirror/archive.json").write_text(FLAT, encoding="utf-8")
+    return archive
+
+
 @pytest.fixture
 def runner(server: Server, tmp_path: Path) -> Runner:
-    return Runner(server=server, root=tmp_path, archive=tmp_path / "archive")
+    return Runner(server=server, root=tmp_path, archive=flat_archive(tmp_path / "archive"))

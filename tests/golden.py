@@ -82,6 +82,9 @@ def prepare_archive(case: dict[str, Any], case_dir: Path, archive: Path) -> None
     if before.exists():
         shutil.copytree(before, archive)
     archive.mkdir(parents=True, exist_ok=True)
+    # the format under test is the duty-machine one: flat article folders
+    (archive / ".newsmirror").mkdir(exist_ok=True)
+    (archive / ".newsmirror/archive.json").write_text('{"format": 2, "layout": "flat"}\n', encoding="utf-8")
     for folder in case["how_to_run"].get("precreate_dirs", []):
         (archive / folder).mkdir(exist_ok=True)
 

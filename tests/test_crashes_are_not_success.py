@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def test_a_now_outside_the_years_an_archive_can_hold_is_refused(
     runner: Runner, capsys: pytest.CaptureFixture[str], now: str
 ) -> None:
     _serve(runner)
+    shutil.rmtree(runner.archive)  # none yet: a refused run must not make one
     with pytest.raises(SystemExit) as caught:
         runner.run("--now", now)
     assert caught.value.code == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -120,7 +121,10 @@ def test_a_file_dated_in_9999_is_not_the_newest_article_nor_silences_the_stale_a
     assert runner.run() == 0
     far = "<!--253402214400000-->\n[九九九九年](https://e.com/9999)\n------\n\n<p>x</p>\n"
     (runner.archive / "articles/news/1048573.md").write_text(far, encoding="utf-8")  # an older version's
+    shutil.rmtree(runner.archive / ".newsmirror/records")  # whose state is rebuilt from the files
+    (runner.archive / ".newsmirror/sources/news.json").unlink()
     runner.run()
+    assert 253402214400000 in [r["ms"] for r in index_lines(runner).values()]
     capsys.readouterr()
     sources = str(runner.root / "sources.toml")
     main(["status", "--archive", str(runner.archive), "--sources", sources, "--json"])

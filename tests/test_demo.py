@@ -128,7 +128,7 @@ class Demo:
 
     def articles(self, slug: str) -> dict[int, str]:
         folder = self.archive / "articles" / slug
-        return {int(p.stem): p.read_text(encoding="utf-8") for p in folder.glob("*.md")}
+        return {int(p.stem): p.read_text(encoding="utf-8") for p in folder.rglob("*.md")}
 
     def article_titled(self, slug: str, title: str) -> str:
         found = [
@@ -238,7 +238,8 @@ def test_list_pages_and_readme(demo: Demo) -> None:
     for slug, (name, count) in SOURCES.items():
         text = (demo.archive / "lists" / f"{name}.md").read_text(encoding="utf-8")
         assert text.startswith(f"{name}\n------\n\n")
-        entries = re.findall(rf"^\d+-\d+ \[[^\n]+\]\(/articles/{re.escape(slug)}/(\d+)\.md\)$", text, re.M)
+        linked = rf"^\d+-\d+ \[[^\n]+\]\(/articles/{re.escape(slug)}/(?:\d+/\d+/)?(\d+)\.md\)$"  # by month
+        entries = re.findall(linked, text, re.M)
         assert len(entries) == count, slug
         assert sorted(int(e) for e in entries) == sorted(demo.articles(slug)), slug
         row = rf"^\| \[{name}\]\(lists/[^)]+\) \| {count} \| 2024-06-0\d \d\d:\d\d \| ok "

@@ -369,8 +369,9 @@ def test_a_run_uses_the_archives_sources_file_and_commits_on_top(archive: Path, 
     kept = {name: (archive / name).read_bytes() for name in FILES if name != "README.md"}
     assert main(["run", "--archive", str(archive)], transport=transport, clock=lambda: NOW) == 1
     assert set(transport.seen) == {s.url for s in BUILTIN_SOURCES}
-    assert [p.name for p in (archive / "articles/reuters").glob("*.md")] == ["1048574.md"]
-    rfa = (archive / "articles/rfa/1048574.md").read_text("utf-8")
+    assert [p.name for p in (archive / "articles/reuters").rglob("*.md")] == ["1048574.md"]
+    [rfa_file] = (archive / "articles/rfa").rglob("1048574.md")  # a new archive: by month
+    rfa = rfa_file.read_text("utf-8")
     assert f"\n[自由一]({guid})\n" in rfa
     assert git(archive, "rev-list", "--count", "HEAD") == "2\n"
     assert git(archive, "log", "--format=%s") == "newsmirror: 2 new articles\nnewsmirror: new archive\n"

@@ -197,7 +197,7 @@ def assert_consistent(archive: Path, remote: Path) -> None:
     assert (archive / "notes" / "maintainer.md").read_text(encoding="utf-8") == "维护者的笔记\n"
     links = Counter(
         link.group(1)
-        for path in (archive / "articles" / "news").glob("*.md")
+        for path in (archive / "articles" / "news").rglob("*.md")
         if (link := LINK.search(path.read_text(encoding="utf-8")))
     )
     wanted = {item.link for item in (*FIRST, *NEW)}

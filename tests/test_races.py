@@ -71,7 +71,7 @@ def git(root: Path, *args: str) -> str:
 
 def links(root: Path) -> Counter[str]:
     found: Counter[str] = Counter()
-    for path in (root / "articles").glob("*/*.md"):
+    for path in (root / "articles").rglob("*.md"):
         match = LINK.search(path.read_text(encoding="utf-8"))
         assert match, path
         found[match.group(1)] += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from newsmirror.exceptions import StorageError
 from newsmirror.identity import identity_keys
 from newsmirror.store import TreeStore, lines
 from newsmirror.store.files import TreeFiles
+from newsmirror.store.tree import NothingCommitted
 from newsmirror.types import Article, Record
 
 ARTICLE = "<!--1595230881000-->\n[标题 [视频]](https://e.com/a_(b))\n------\n\n<p>x</p>\n"
@@ -27,7 +29,7 @@ def article(article_id: int, title: str = "标题") -> Article:
 def make(tmp_path: Path) -> TreeStore:
     local = tmp_path / "git"
     local.mkdir(exist_ok=True)
-    return TreeStore(tmp_path / "archive", local=local)
+    return TreeStore(tmp_path / "archive", local=local, layout="flat")
 
 
 def test_state_is_rebuilt_from_the_files_and_strays_are_ignored(tmp_path: Path) -> None:
@@ -163,7 +165,7 @@ def test_an_interrupted_write_is_finished_from_the_journal(tmp_path: Path) -> No
     def committed(relative: str) -> bytes | None:
         return meta if relative == ".newsmirror/sources/s.json" else None
 
-    again = TreeStore(tmp_path / "archive", local=tmp_path / "git", committed=committed)
+    again = TreeStore(tmp_path / "archive", local=tmp_path / "git", layout="flat", committed=Head(committed))
     done = again.recover()
     assert "kept articles/s/9.md, written by an interrupted run" in done
     assert "removed the empty articles/s/8.md, left by a write that never reached the disk" in done
@@ -172,6 +174,14 @@ def test_an_interrupted_write_is_finished_from_the_journal(tmp_path: Path) -> No
     assert again.summary("s").articles == 2
     assert again.known("s", (), (8,), 1).taken == frozenset()
     assert {"articles/s/8.md", "articles/s/9.md"} <= set(again.changed_paths())
+
+
+class Head(NothingCommitted):
+    def __init__(self, read: Callable[[str], bytes | None]) -> None:
+        self.read = read
+
+    def committed(self, relative: str) -> bytes | None:
+        return self.read(relative)
 
 
 def test_temporary_files_stay_out_of_the_tree(tmp_path: Path) -> None:

@@ -42,13 +42,13 @@ def open_archive(
     store: ArchiveStore | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
-    layout: Layout = "flat",
+    layout: Layout = "monthly",
 ) -> Archive:
     """The archive at ``path``, created and ``git init``-ed when missing.
 
-    ``store`` holds its articles and state (default: the git working tree itself, new archives
-    in ``layout``); ``transport`` and ``clock`` are what every run fetches with and reads the
-    time from (tests pass loopback servers and fixed clocks).
+    ``store`` holds its articles and state (default: the git working tree itself; a new archive
+    gets ``layout``, an existing one keeps its own); ``transport`` and ``clock`` are what every
+    run fetches with and reads the time from (tests pass loopback servers and fixed clocks).
     """
     ensure_repo(path)
     return Archive(path, store=store, transport=transport, clock=clock, layout=layout)
@@ -64,7 +64,7 @@ class Archive:
         store: ArchiveStore | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
-        layout: Layout = "flat",
+        layout: Layout = "monthly",
     ) -> None:
         self.root = root
         self.repository = Repository(root)
@@ -158,6 +158,18 @@ class Archive:
         sha = publish.commit(self.root, message, self.tree.changed_paths())
         self.tree.settled()
         return sha
+
+    def reshard(self, config: Config) -> tuple[int, str | None]:
+        """Move a flat archive into month folders (with git history: each file is a rename) and
+        render every page again; the number of files moved and the commit."""
+        with self.locked():
+            self._recover()
+            slugs = {*self.tree.slugs(), *(s.slug for s in config.sources)}
+            moved = self.tree.reshard(slugs)
+            states = self.store.load_states()
+            self._write_pages(config, (), states, self.clock(), every_list=True)
+            message = f"newsmirror: articles by month ({len(moved)} files moved)\n"
+            return len(moved), self._commit(message)
 
     def enable(self, slugs: tuple[str, ...]) -> str | None:
         """Re-enable disabled or backed-off sources; commits the change. Raises ConfigError."""

@@ -144,7 +144,8 @@ class DemoRun:
         """The file of the first new article of the first source that has one."""
         for source in self.result.sources:
             if source.new:
-                return self.archive / "articles" / source.slug / f"{source.new[0]}.md"
+                found = sorted((self.archive / "articles" / source.slug).rglob(f"{source.new[0]}.md"))
+                return found[0] if found else None
         return None
 
 

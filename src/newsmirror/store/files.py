@@ -111,6 +111,19 @@ class TreeFiles:
             raise StorageError(f"{path}: cannot remove: {e}") from e
         self.changed.add(relative)
 
+    def move(self, old: str, new: str) -> None:
+        """Rename a file within the tree (refusing to replace one at ``new``)."""
+        source, target = self.path(old), self.path(new)
+        if self._before_first is not None and not self.changed:
+            self._before_first()
+        self._folder(target.parent)
+        try:
+            os.link(source, target)
+            os.unlink(source)
+        except OSError as e:
+            raise StorageError(f"{source}: cannot move to {target}: {e}") from e
+        self.changed.update((old, new))
+
     def remove_leftovers(self) -> list[str]:
         """Delete the temporary files a killed run left; what was removed."""
         found: list[str] = []

@@ -103,7 +103,7 @@ class TreeStore:
         root: Path,
         *,
         local: Path | None = None,
-        layout: Layout = "flat",
+        layout: Layout = "monthly",
         committed: Committed | None = None,
     ) -> None:
         self.root = root
@@ -143,8 +143,11 @@ class TreeStore:
 
     def _keep_layout(self) -> None:
         """Write down the layout with the first article (a later version must not guess it)."""
-        if not self.files.path(f"{STATE_DIR}/archive.json").exists():
-            self.files.write(f"{STATE_DIR}/archive.json", _archive_json(self.layout))
+        relative = f"{STATE_DIR}/archive.json"
+        if self.files.path(relative).exists():
+            self.files.changed.add(relative)  # committed with the first articles, if not already
+        else:
+            self.files.write(relative, _archive_json(self.layout))
 
     def archive_id(self) -> str:
         """A random id made once per archive and kept in it, the same in every clone."""
@@ -592,6 +595,41 @@ class TreeStore:
             x for x in _json_lines(self.files.read(relative) or "", relative) if x.get("id") == article_id
         ]
         return tuple(Mark(article_id, str(x["kind"]), int(x["ms"]), str(x.get("note", ""))) for x in found)
+
+    # -- layouts ---------------------------------------------------------------------------
+
+    def slugs(self) -> list[str]:
+        """Every source this archive holds state for."""
+        folder = self.files.path(f"{STATE_DIR}/sources")
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+    def reshard(self, slugs: Iterable[str]) -> list[tuple[str, str]]:
+        """Move a flat archive's article files into month folders; the moves (old, new).
+
+        Every file is moved as it is (bytes, name); the state keeps each article's month, so
+        nothing but the path changes.  Refused in a checkout that does not hold every file (a
+        sparse one): git would record the ones left out as deleted.
+        """
+        if self.layout == "monthly":
+            return []
+        moves = [
+            (article_path(slug, r, "flat"), article_path(slug, r, "monthly"))
+            for slug in sorted(set(slugs))
+            for r in self.records(slug)
+            if r.path is None
+        ]
+        absent = [old for old, _ in moves if not self.files.path(old).is_file()]
+        if absent:
+            raise StorageError(
+                f"{self.root}: {len(absent)} article files are not in this checkout ({absent[0]} …); "
+                "reshard in a full checkout"
+            )
+        self.journal.note([path for move in moves for path in move])
+        for old, new in moves:
+            self.files.move(old, new)
+        self._layout = "monthly"
+        self.files.write(f"{STATE_DIR}/archive.json", _archive_json("monthly"))
+        return moves
 
     # -- rebuilding from the tree ----------------------------------------------------------
 

@@ -1,0 +1,41 @@
+"""``newsmirror reshard``: move a flat (duty-machine) archive into month folders."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ..config import config_path_for, load_config
+from .common import existing_archive
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "reshard", help="move articles/<slug>/<id>.md into articles/<slug>/<YYYY>/<MM>/ (with history)"
+    )
+    parser.add_argument("--archive", type=Path, default=Path("archive"), help="archive (default ./archive)")
+    parser.add_argument("--sources", type=Path, default=None, help="sources file (default: as for run)")
+    parser.set_defaults(handler=handle)
+
+
+def handle(
+    args: argparse.Namespace,
+    *,
+    transport: httpx.AsyncBaseTransport | None,
+    clock: Callable[[], datetime] | None,
+) -> int:
+    archive = existing_archive(args.archive)
+    if clock is not None:
+        archive.clock = clock
+    config = load_config(config_path_for(args.archive, args.sources))
+    moved, sha = archive.reshard(config)
+    if not moved:
+        print(f"{args.archive}: already in month folders; nothing moved")
+        return 0
+    print(f"moved {moved} article files into month folders" + (f"; committed {sha[:12]}" if sha else ""))
+    return 0
