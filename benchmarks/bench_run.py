@@ -379,7 +379,7 @@ def count_articles(root: Path) -> int:
     folder = root / "articles"
     if not folder.is_dir():
         return 0
-    return sum(1 for path in folder.glob("*/*.md") if path.is_file())
+    return sum(1 for path in folder.rglob("*.md") if path.is_file())
 
 
 @dataclass

@@ -128,7 +128,7 @@ def test_a_file_dated_in_9999_is_not_the_newest_article_nor_silences_the_stale_a
     capsys.readouterr()
     sources = str(runner.root / "sources.toml")
     main(["status", "--archive", str(runner.archive), "--sources", sources, "--json"])
-    [status] = json.loads(capsys.readouterr().out)
+    [status] = json.loads(capsys.readouterr().out)["sources"]
     assert status["newest_ms"] == int(old.timestamp() * 1000)
     assert status["stale"] is True
     assert "2020-07-20" in (runner.archive / "README.md").read_text("utf-8")

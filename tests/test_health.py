@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from newsmirror import health
 from newsmirror.cli import main
 
 from .conftest import NOW, Runner
 from .feeds import It, rss
 from .servers import Reply
+
+JUL20 = "Mon, 20 Jul 2020 07:41:21 GMT"
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FEED = rss(It("甲", "https://example.com/a", "Mon, 20 Jul 2020 07:41:21 GMT"))
@@ -185,7 +188,7 @@ def test_status_command_pages_and_problem_feed(runner: Runner, capsys: pytest.Ca
         ],
         clock=lambda: NOW + timedelta(hours=1),
     )
-    rows = {r["slug"]: r for r in json.loads(capsys.readouterr().out)}
+    rows = {r["slug"]: r for r in json.loads(capsys.readouterr().out)["sources"]}
     assert code == 1
     assert (rows["good"]["last_24h"], rows["good"]["last_7d"], rows["good"]["stale"]) == (1, 2, False)
     assert rows["good"]["last_success"] == "2026-01-02T04:04:05Z"
@@ -208,3 +211,40 @@ def test_status_of_a_missing_archive_is_a_usage_error(
 ) -> None:
     assert main(["status", "--archive", str(tmp_path / "none")]) == 2
     assert "not a newsmirror archive" in capsys.readouterr().err
+
+
+def test_status_reports_the_repository_size_and_the_fullest_folder(
+    runner: Runner, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [It(f"第{n}条", f"https://e.com/{n}", JUL20) for n in range(3)]
+    runner.sources({"name": "新闻", "slug": "news", "url": runner.feed("news", rss(*items))})
+    assert runner.run() == 0
+    monkeypatch.setattr(health, "FOLDER_LIMIT", 2)
+    capsys.readouterr()
+    status = ["status", "--archive", str(runner.archive), "--sources", str(runner.root / "sources.toml")]
+    main([*status, "--json"])
+    storage = json.loads(capsys.readouterr().out)["storage"]
+    packed = subprocess.run(
+        ["git", "-C", str(runner.archive), "count-objects", "-v"], capture_output=True, text=True, check=True
+    )
+    kib = {k: int(v) for k, v in (line.split(": ") for line in packed.stdout.splitlines())}
+    assert storage["repository_bytes"] == (kib["size"] + kib["size-pack"] + kib["size-garbage"]) * 1024
+    assert (storage["largest_folder"], storage["largest_entries"]) == ("articles/news", 3)
+    assert storage["warnings"] == [
+        "articles/news holds 3 entries; GitHub lists 2 per folder: "
+        "`newsmirror reshard` files articles by month"
+    ]
+    main(status)
+    out = capsys.readouterr().out
+    assert "largest folder: articles/news (3 entries)" in out
+    assert "warning: articles/news holds 3 entries" in out
+
+
+def test_storage_warns_at_one_and_five_gigabytes() -> None:
+    small = health.Storage(999 * 2**20, "articles/a", 10)
+    assert small.warnings() == []
+    assert health.Storage(2 * health.GB, "articles/a", 10).warnings() == [
+        "repository 2.0 GB: over 1 GB, the size GitHub advises to stay under"
+    ]
+    (big,) = health.Storage(6 * health.GB, "articles/a", 10).warnings()
+    assert big.startswith("repository 6.0 GB: over 5 GB")

@@ -46,7 +46,7 @@ def test_a_recovered_feed_is_ok_with_its_fault_in_the_report_json_and_status(
     assert sources["good"]["recovered"] is None
     sources_file = str(runner.root / "sources.toml")
     main(["status", "--archive", str(runner.archive), "--sources", sources_file, "--json"])  # 1: stale (2020)
-    status = {s["slug"]: s for s in json.loads(capsys.readouterr().out)}
+    status = {s["slug"]: s for s in json.loads(capsys.readouterr().out)["sources"]}
     assert status["broken"]["result"] == "ok"
     assert status["broken"]["recovered"] == sources["broken"]["recovered"]
     assert "recovered: " in (runner.archive / "status.md").read_text("utf-8")

@@ -17,7 +17,7 @@ from .archive_format import Layout, month_of
 from .config import Config
 from .exceptions import ConfigError, StorageError
 from .fetch import Fetcher
-from .health import Health, assess, recent_counts
+from .health import Health, Storage, assess, recent_counts
 from .render.pages import PageContext, render_pages
 from .repo import Repository, ensure_repo
 from .schedule import SourceState
@@ -206,6 +206,18 @@ class Archive:
             )
             report.append((health, recent_counts(recent, now)))
         return report
+
+    def storage(self, config: Config) -> Storage:
+        """The repository's size and its fullest article folder, from git and the summaries."""
+        folders: list[tuple[int, str]] = [(0, "articles")]
+        for slug in sorted({*self.tree.slugs(), *(s.slug for s in config.sources)}):
+            summary = self.tree.summary(slug)
+            if self.tree.layout == "flat":
+                folders.append((summary.articles, f"articles/{slug}"))
+            else:
+                folders += [(n, f"articles/{slug}/{m.replace('-', '/')}") for m, n in summary.months.items()]
+        entries, folder = max(folders)
+        return Storage(self.repository.size(), folder, entries)
 
     def latest_states(self) -> dict[str, SourceState]:
         """The freshest known state: this machine's last run if any, else the committed one."""

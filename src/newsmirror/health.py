@@ -155,3 +155,31 @@ def _stale_problem(health: Health, settings: FetchSettings) -> Problem:
         f"no new article for more than {settings.stale_days:g} days; newest: {newest_text(health.newest_ms)}",
         stamp(since),
     )
+
+
+GB = 1 << 30
+SIZE_WARNINGS = (
+    (5 * GB, "over 5 GB: GitHub may ask for it to be made smaller; start a new archive repository"),
+    (1 * GB, "over 1 GB, the size GitHub advises to stay under"),
+)
+FOLDER_LIMIT = 1000
+"""Entries of a folder GitHub's web view lists."""
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """How big the archive's repository is and its fullest folder (``newsmirror status``)."""
+
+    repository_bytes: int
+    largest_folder: str
+    largest_entries: int
+
+    def warnings(self) -> list[str]:
+        found = [f"repository {self.repository_bytes / GB:.1f} GB: {why}" for limit, why in SIZE_WARNINGS
+                 if self.repository_bytes >= limit][:1]  # fmt: skip
+        if self.largest_entries > FOLDER_LIMIT:
+            found.append(
+                f"{self.largest_folder} holds {self.largest_entries:,} entries; GitHub lists "
+                f"{FOLDER_LIMIT:,} per folder: `newsmirror reshard` files articles by month"
+            )
+        return found

@@ -5,6 +5,7 @@ Publishing (commit, push) is ``publish``; this module opens the repository a sto
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Sequence
@@ -56,14 +57,22 @@ class Repository:
         done = git(self.root, "cat-file", "blob", f"HEAD:{relative}", check=False, text=False)
         return done.stdout if done.returncode == 0 else None
 
+    @functools.cached_property
+    def sparse(self) -> bool:
+        """Whether this checkout leaves files out (``git sparse-checkout``)."""
+        done = git(self.root, "config", "--bool", "core.sparseCheckout", check=False)
+        return done.stdout.strip() == "true"
+
     def tracked(self, prefix: str) -> list[str]:
         """Every path under ``prefix`` in git's index, checked out or not."""
         done = git(self.root, "ls-files", "-z", "--", f":(literal){prefix}")
         return [name for name in done.stdout.split("\0") if name]
 
     def in_head(self, paths: Sequence[str]) -> set[str]:
-        """Those of ``paths`` that HEAD holds (one git call for them all)."""
-        if not paths:
+        """Those of ``paths`` (absent from the working tree) that HEAD holds: in a sparse
+        checkout, articles it leaves out.  A full checkout holds every committed file, so git is
+        asked only in a sparse one (one call for all the paths)."""
+        if not paths or not self.sparse:
             return set()
         query = "".join(f"HEAD:{p}\n" for p in paths)
         done = git(self.root, "cat-file", "--batch-check=%(objecttype)", stdin=query, check=False)
@@ -76,6 +85,13 @@ class Repository:
             self.root, "status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--", *paths
         )
         return [entry[3:] for entry in done.stdout.split("\0") if len(entry) > 3]
+
+    def size(self) -> int:
+        """Bytes of git's objects, loose and packed (``git count-objects``)."""
+        done = git(self.root, "count-objects", "-v")
+        fields = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
+        kib = sum(int(fields.get(k, "0")) for k in ("size", "size-pack", "size-garbage"))
+        return kib * 1024
 
     def recover(self) -> list[str]:
         """Undo what a killed run left inside git (``repair.recover``)."""

@@ -36,11 +36,19 @@ def handle(
     archive = existing_archive(args.archive)
     config = load_config(config_path_for(args.archive, args.sources))
     report = archive.health(config, (clock or (lambda: datetime.now(UTC)))())
+    storage = archive.storage(config)
     if args.json:
-        json.dump([_json(h, counts) for h, counts in report], sys.stdout, ensure_ascii=False, indent=2)
+        sources = [_json(h, counts) for h, counts in report]
+        out = {"sources": sources, "storage": {**asdict(storage), "warnings": storage.warnings()}}
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         write_table([_HEADER, *(_row(h, counts) for h, counts in report)], sys.stdout)
+        size = f"{storage.repository_bytes / 2**20:,.1f} MB"
+        sys.stdout.write(f"\nrepository: {size}; largest folder: {storage.largest_folder} "
+                         f"({storage.largest_entries:,} entries)\n")  # fmt: skip
+        for warning in storage.warnings():
+            sys.stdout.write(f"warning: {warning}\n")
     return 1 if any(_troubled(h) for h, _ in report) else 0
 
 

@@ -105,10 +105,6 @@ def record_keys(record: Record) -> tuple[str, ...]:
     return (*identity_keys(record.link, record.guid), id_key(record.id))
 
 
-def matches(record: Record, key: str) -> bool:
-    return key in record_keys(record)
-
-
 def digits_for(lines: int) -> int:
     """Shard digits for ``lines`` key lines: few files for a small source, small files for a big one."""
     digits = 1

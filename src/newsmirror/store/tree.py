@@ -361,11 +361,9 @@ class TreeStore:
     def _find_many(self, slug: str, keys: Iterable[str]) -> list[Record]:
         """The records found by any of ``keys`` (the hash confirmed against the record itself)."""
         meta = self._meta(slug)
-        wanted: dict[str, list[str]] = defaultdict(list)
-        for key in keys:
-            wanted[L.key_hash(key)].append(key)
+        wanted = set(keys)
         by_shard: dict[str, set[str]] = defaultdict(set)
-        for hashed in wanted:
+        for hashed in {L.key_hash(key) for key in wanted}:
             by_shard[L.shard_name(hashed, meta.digits)].add(hashed)
         places: set[tuple[int, str]] = set()
         for shard, hashes in by_shard.items():
@@ -376,7 +374,7 @@ class TreeStore:
             if month not in months:
                 months[month] = self._month(slug, month)
             record = months[month].get(article_id)
-            if record is not None and any(L.matches(record, k) for ks in wanted.values() for k in ks):
+            if record is not None and not wanted.isdisjoint(L.record_keys(record)):
                 found[record.id] = record
         return list(found.values())
 
@@ -435,7 +433,7 @@ class TreeStore:
         texts = [(a, render_article(a)) for a in articles]
         records = [_record(a, text, feed_dates.get(a.id)) for a, text in texts]
         paths = [article_path(slug, r, self.layout) for r in records]
-        committed = self.head.in_head(paths)  # a sparse checkout does not hold them: ask git
+        committed = self.head.in_head([p for p in paths if not self.files.path(p).exists()])
         if committed:
             raise StorageError(
                 f"{self.root}: refusing to overwrite committed article(s) {', '.join(sorted(committed))}"
