@@ -218,7 +218,8 @@ def report(all_figures: list[Figures]) -> str:
     mb = 2**20
     for f in all_figures:
         lines += [
-            f"\n{f.size:,} articles (built and committed in {f.build_s:.0f} s; .git {f.git_total / mb:.0f} MB)",
+            f"\n{f.size:,} articles (built and committed in {f.build_s:.0f} s; "
+            f".git {f.git_total / mb:.0f} MB)",
             f"  {'':<24} {'wall s':>8} {'CPU s':>8} {'python + git':>15} {'RSS MB':>8} {'exit':>5}",
             row("import", f.imported),
             row("reshard", f.reshard),

@@ -3,11 +3,34 @@
     python scripts/crash_harness.py --kills 120 --seed 1 [--sources 6] [--items 60]
                                     [--tmpdir DIR] [--keep DIR] [--quiet]
 
+What one run does, in order (the stages below follow it):
+
+   1. startup: recovery of a killed run, then the fetch and parse of every source, concurrently;
+   2. per source with new articles, one source at a time as the fetches complete: a line per
+      new article appended to the journal ``.git/newsmirror-journal.jsonl`` (fsynced; the file
+      is made, empty, before the run's first write of any kind if that comes earlier, and stays
+      until the commit), then the article files ``articles/<slug>/<id>.md`` (by month,
+      ``articles/<slug>/<YYYY>/<MM>/<id>.md``, in the monthly layout; oldest first, which is the
+      highest id first; each a temporary file in ``.git/newsmirror-tmp/`` hard-linked into
+      place), then the source's state: ``.newsmirror/records/<slug>/<YYYY-MM>.jsonl``,
+      ``.newsmirror/keys/<slug>/<shard>.txt`` and, last, its summary
+      ``.newsmirror/sources/<slug>.json``; no page yet;
+   3. after every source: ``.newsmirror/status.json``, then ``.git/newsmirror-status.json``;
+   4. the pages: ``lists/<name>.md`` of every source read (then its month pages under
+      ``lists/<name>/``, where the version has them), ``README.md``, ``status.md``,
+      ``status.xml``, each only when its bytes change (the harness takes every file the
+      reference run changed outside ``articles/`` and ``.newsmirror/`` as a page);
+   5. git: ``update-index --add --remove -z --stdin`` (stages what the run wrote), ``diff
+      --cached --name-only``, ``commit``, ``gc --auto``, ``rev-parse HEAD``; then the journal is
+      removed.
+
+The harness:
+
 1. Generates deterministic RSS feeds (``--sources`` × ``--items``, Chinese bodies of 2–10 KB,
    items sharing timestamps, one undated item per feed) and serves them from a separate process
    on 127.0.0.1, with ``ETag``/``If-None-Match`` like real feed hosts.
 2. Builds a *starting archive*: a first run over an older window of every feed (one commit), so
-   that the runs under test continue an archive (known items, ids below existing ones, index).
+   that the runs under test continue an archive (known items, ids below existing ones, state).
 3. *Reference*: one uninterrupted ``newsmirror run --now …`` on a copy of the starting archive.
 4. ``--kills`` times: a fresh copy of the starting archive, a run in its own process group,
    killed with SIGKILL (the whole group, git included, as a CI timeout or the OOM killer would).
@@ -17,25 +40,29 @@
 
    * in newsmirror's process, an audit hook (``sys.addaudithook``, installed by the harness's
      child bootstrap) stops the run at the first file, socket or subprocess operation after a
-     condition holds: the first connection; a source's index rewritten; k of its new articles,
-     or all of them, on disk; ``status.json`` rewritten; ``git add`` or ``git diff`` about to
+     condition holds: the first connection; a source's journal lines written; k of its new
+     articles, or all of them, on disk; its month records or key shards rewritten; k sources'
+     summaries rewritten; ``status.json``, the local state, list pages or ``README.md``
+     rewritten; ``git update-index``, ``git diff``, ``git commit`` or ``git gc`` about to
      start; the branch moved;
-   * inside git, hooks (``core.hooksPath``, given to that run alone) stop it in ``git add``
-     (``post-index-change``: the index written, add not yet exited) and in ``git commit``
-     (``prepare-commit-msg``: before the commit object; ``reference-transaction prepared``: the
-     branch's lock taken, not yet moved; ``post-commit``). Linux only (``/proc``), git ≥ 2.31
-     (``GIT_CONFIG_COUNT``).
+   * inside git, hooks (``core.hooksPath``, given to that run alone) stop it in ``git
+     update-index`` (``post-index-change``: the index written, update-index not yet exited) and
+     in ``git commit`` (``prepare-commit-msg``: before the commit object; ``reference-transaction
+     prepared``: the branch's lock taken, not yet moved; ``post-commit``). Linux only
+     (``/proc``), git ≥ 2.31 (``GIT_CONFIG_COUNT``).
 
    The other kills come after a random delay drawn over the reference run's duration (plus very
-   early and very late ones) or the moment the harness sees an event on disk (an article file
-   appears, the last article of a source, a list page, ``status.json``, ``README.md``,
-   ``.git/index.lock``, the branch moving), plus 0–2 ms at random. Then the same run again, to
+   early and very late ones) or the moment the harness sees an event on disk (a source's
+   journal lines, an article file appears, the last article of a source, a source's summary,
+   ``status.json``, a list page, ``status.md``, ``.git/index.lock`` appearing or vanishing, the
+   branch moving, the journal removed), plus 0–2 ms at random. Then the same run again, to
    completion, and checks:
 
    * the rerun exits 0; ``git ls-tree -r HEAD`` equals the reference's (paths and blob ids) and
      the branch has as many commits;
    * ``git status --porcelain --untracked-files=all`` is empty; no ``*.tmp-*`` file in the tree,
-     no ``*.lock`` file in ``.git`` (``index.lock``, ref locks);
+     nothing left in ``.git/newsmirror-tmp/``, no journal, no ``*.lock`` file in ``.git``
+     (``index.lock``, ref locks);
    * ``git fsck --full`` exits 0 and prints nothing but ``dangling …`` lines. Dangling objects
      are what a commit killed after writing blobs or trees leaves: unreachable, harmless, pruned
      by ``git gc``. ``tmp_obj_*`` files (an object write killed half way, never renamed into
@@ -43,10 +70,11 @@
    * every item link of the feeds is in exactly one article file (none lost, none duplicated).
 
 Where each kill landed is classified from what the process was running (its git child, read
-from /proc just before the kill) and what it had written (compared with the starting archive
-and the reference): the per-stage counts show that every stage was hit, and a marker kill that
-landed in another stage than the one it aims at is listed (the markers or the classification no
-longer match what a run does). Prints the figures; exits 1 on any mismatch, 0 otherwise.
+from /proc just before the kill) and what it had written (the journal, the article files, the
+summaries, ``status.json`` and the pages, compared with the starting archive and the
+reference): the per-stage counts show that every stage was hit, and a marker kill that landed
+in another stage than the one it aims at is listed (the markers or the classification no longer
+match what a run does). Prints the figures; exits 1 on any mismatch, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -120,21 +148,30 @@ HANZI = (
 )
 LINK = re.compile(r"^\[.*\]\((https://[^)\s]+)\)$", re.M)
 
-# Stages, in the order a run passes them (see classify()).
+# Stages, in the order a run passes them (see classify()). Per source, one at a time (a
+# source's store step never yields to the others): its journal lines, its articles, its state
+# with the summary last; "between sources" is from one source's summary to the next one's
+# journal lines, or to status.json after the last.
 STAGES = (
     "startup, fetch, parse",
-    "index written, no article yet",
+    "journal written, no article yet",
     "writing articles",
-    "between articles and list",
+    "articles written, state not yet",
     "between sources",
     "status and pages",
     "pages written, git not started",
-    "git add",
+    "git update-index",
     "git diff",
     "git commit",
     "git (other, or between commands)",
     "after the commit",
 )
+# The git commands that are stages of their own (the others, run between them or at startup,
+# are classified by what the run had written).
+GIT_STAGES = ("update-index", "diff", "commit")
+JOURNAL = ".git/newsmirror-journal.jsonl"
+SCRATCH = ".git/newsmirror-tmp"
+LOCAL_STATE = ".git/newsmirror-status.json"
 # Stages a full count must hit: all but the milliseconds inside `git diff --cached`, which no
 # stage marker can stop in (a kill there is the same as one just before or after it).
 REQUIRED_STAGES = tuple(s for s in STAGES if s != "git diff")
@@ -343,7 +380,7 @@ def git_children(pid: int) -> list[str]:
 
 
 def git_subcommand(args: Sequence[str]) -> str:
-    """``add`` of ``git -c core.looseCompression=0 add -A -- …``."""
+    """``update-index`` of ``git -c core.fsync=committed,index update-index --add -z --stdin``."""
     words = iter(args)
     for word in words:
         if word in ("-c", "-C"):
@@ -406,7 +443,37 @@ def marker_condition(spec: dict[str, Any]) -> Condition:
     if kind == "written":  # at least ``count`` of these files on disk
         paths, count = [Path(p) for p in spec["paths"]], spec["count"]
         return lambda _event, _args: sum(1 for p in paths if p.exists()) >= count
+    if kind == "journal":  # the journal names this source (its lines appended, fsynced)
+        journalled = journal_watch(Path(spec["path"]), spec["slug"])
+        return lambda _event, _args: journalled()
     raise ValueError(f"unknown marker {spec!r}")
+
+
+def journal_slugs(path: Path) -> set[str]:
+    """The sources the journal has article lines of (a line cut short by a kill is passed over)."""
+    found = set()
+    for line in (read(path) or b"").decode("utf-8", errors="replace").split("\n"):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and "slug" in data and "record" in data:
+            found.add(str(data["slug"]))
+    return found
+
+
+def journal_watch(path: Path, slug: str) -> Callable[[], bool]:
+    """True once the journal at ``path`` names ``slug``; read again only when it changed."""
+    seen: list[Any] = [None, False]  # fingerprint when last read, whether it named slug
+
+    def journalled() -> bool:
+        now = fingerprint(path)
+        if now != seen[0]:
+            seen[0] = now
+            seen[1] = slug in journal_slugs(path)
+        return bool(seen[1])
+
+    return journalled
 
 
 def write_git_hooks(folder: Path) -> Path:
@@ -446,10 +513,11 @@ class Expected:
     tree: str
     commits: int
     new_articles: dict[str, tuple[str, ...]]  # slug -> new article paths, in the order written
-    indexes: dict[str, bytes | None]  # slug -> starting index
-    lists: dict[str, tuple[bytes | None, bytes]]  # list path -> (start, reference)
+    summaries: dict[str, tuple[bytes | None, bytes]]  # slug -> .newsmirror/sources/<slug>.json: start, ref
+    state_files: dict[str, dict[str, tuple[str, ...]]]  # slug -> "records"/"keys" -> paths the run rewrites
+    status: tuple[bytes | None, bytes]  # .newsmirror/status.json: start, reference
     list_paths: dict[str, str]  # slug -> list path
-    pages: dict[str, bytes]  # README.md, status.md, status.xml, status.json at the reference
+    pages: dict[str, bytes | None]  # every page (README.md, status.*, lists/…) at the reference
     links: frozenset[str]
     duration: float
     message: str
@@ -463,25 +531,47 @@ def head_of(root: Path) -> str:
     return git(root, "rev-parse", "HEAD").stdout.strip()
 
 
+def summary_path(slug: str) -> str:
+    return f".newsmirror/sources/{slug}.json"
+
+
 def expectations(start: Path, reference: Path, feeds: Sequence[Feed], duration: float) -> Expected:
-    added = git(reference, "diff", "--name-only", "--diff-filter=A", head_of(start), "HEAD").stdout.split()
+    diff = ("diff", "--name-only", "-z", head_of(start), "HEAD")
+    added = git(reference, *diff, "--diff-filter=A").stdout.split("\0")
+    changed = [p for p in git(reference, *diff).stdout.split("\0") if p]
     new: dict[str, tuple[str, ...]] = {}
+    state_files: dict[str, dict[str, tuple[str, ...]]] = {}
     for feed in feeds:
         paths = [p for p in added if p.startswith(f"articles/{feed.slug}/")]
         # the store writes oldest first, which is the highest id first
         new[feed.slug] = tuple(sorted(paths, key=lambda p: -int(Path(p).stem)))
-    names = [f"lists/{f.name}.md" for f in feeds]
-    lists = {name: (read(start / name), (reference / name).read_bytes()) for name in names}
-    pages = {p: (reference / p).read_bytes() for p in ("README.md", "status.md", "status.xml")}
-    pages[".newsmirror/status.json"] = (reference / ".newsmirror/status.json").read_bytes()
+        state_files[feed.slug] = {
+            kind: tuple(p for p in changed if p.startswith(f".newsmirror/{kind}/{feed.slug}/"))
+            for kind in ("records", "keys")
+        }
+    summaries = {
+        f.slug: (read(start / summary_path(f.slug)), (reference / summary_path(f.slug)).read_bytes())
+        for f in feeds
+    }
+    # what classify() takes as a source stored, and as the run past its sources
+    for slug, written in new.items():
+        if written and summaries[slug][0] == summaries[slug][1]:
+            raise RuntimeError(f"the reference run stored articles of {slug} but kept its summary")
+    status = (read(start / ".newsmirror/status.json"), (reference / ".newsmirror/status.json").read_bytes())
+    if any(new.values()) and status[0] == status[1]:
+        raise RuntimeError("the reference run stored articles but did not rewrite status.json")
+    # the pages: whatever the run changed beside the articles and the state, lists included
+    generated = [p for p in changed if not p.startswith(("articles/", ".newsmirror/"))]
+    pages = {p: read(reference / p) for p in sorted({"README.md", "status.md", "status.xml", *generated})}
     return Expected(
         start=start,
         head=head_of(start),
         tree=tree_of(reference),
         commits=int(git(reference, "rev-list", "--count", "HEAD").stdout),
         new_articles=new,
-        indexes={f.slug: read(start / f".newsmirror/index/{f.slug}.jsonl") for f in feeds},
-        lists=lists,
+        summaries=summaries,
+        state_files=state_files,
+        status=status,
         list_paths={f.slug: f"lists/{f.name}.md" for f in feeds},
         pages=pages,
         links=frozenset(i.link for f in feeds for i in f.items),
@@ -491,44 +581,54 @@ def expectations(start: Path, reference: Path, feeds: Sequence[Feed], duration: 
 
 
 def classify(root: Path, expected: Expected, running: list[str]) -> str:
-    """Where the kill landed: what git was doing, else how far the writes had got."""
+    """Where the kill landed: what git was doing, else how far the writes had got.
+
+    A git command of its own stage (update-index, diff, commit) is that stage; any other git
+    command (``rev-parse`` and ``ls-files`` at startup, ``config`` before the commit) and the
+    moments between commands are placed by the writes: once every page is written, or once
+    update-index has staged them, the run is in git.
+    """
     if head_of(root) != expected.head:
         return "after the commit"
-    if running:
-        sub = running[0]
-        return f"git {sub}" if sub in ("add", "diff", "commit") else "git (other, or between commands)"
+    if running and running[0] in GIT_STAGES:
+        return f"git {running[0]}"
     if git(root, "diff", "--cached", "--quiet", check=False).returncode != 0:
-        return "git (other, or between commands)"  # staged by git add, not yet committed
-    return _writes_stage(root, expected)
+        return "git (other, or between commands)"  # staged by git update-index, not yet committed
+    stage = _writes_stage(root, expected)
+    if running and stage == "pages written, git not started":
+        return "git (other, or between commands)"
+    return stage
 
 
 def _writes_stage(root: Path, expected: Expected) -> str:
-    pages_done = [read(root / p) == data for p, data in expected.pages.items()]
-    lists_done = [read(root / p) == ref for p, (_, ref) in expected.lists.items()]
-    if all(lists_done) and all(pages_done):
+    """How far the writes had got: the pages last, status.json before them, the sources first."""
+    if all(read(root / p) == data for p, data in expected.pages.items()):
         return "pages written, git not started"
-    if all(lists_done):
+    if read(root / ".newsmirror/status.json") != expected.status[0]:
         return "status and pages"
-    states = [_source_state(root, expected, slug) for slug in expected.new_articles]
-    for state in ("between articles and list", "writing articles", "index written, no article yet"):
+    journalled = journal_slugs(root / JOURNAL)
+    states = [_source_state(root, expected, slug, journalled) for slug in expected.new_articles]
+    # the sources are stored one at a time: at most one of them is part way
+    for state in ("articles written, state not yet", "writing articles", "journal written, no article yet"):
         if state in states:
             return state
     return "between sources" if "done" in states else "startup, fetch, parse"
 
 
-def _source_state(root: Path, expected: Expected, slug: str) -> str:
+def _source_state(root: Path, expected: Expected, slug: str, journalled: set[str]) -> str:
+    """One source's progress: journal lines, then its articles, then its state (summary last)."""
     paths = expected.new_articles[slug]
+    if not paths:
+        return "nothing new"
+    if read(root / summary_path(slug)) != expected.summaries[slug][0]:
+        return "done"  # the summary, written last, rewritten
     written = sum(1 for p in paths if (root / p).exists())
-    name = expected.list_paths[slug]
-    list_done = read(root / name) == expected.lists[name][1]
-    if list_done:
-        return "done"
-    if written == len(paths) and paths:
-        return "between articles and list"
+    if written == len(paths):
+        return "articles written, state not yet"
     if written:
         return "writing articles"
-    if read(root / f".newsmirror/index/{slug}.jsonl") != expected.indexes[slug]:
-        return "index written, no article yet"
+    if slug in journalled:
+        return "journal written, no article yet"
     return "untouched"
 
 
@@ -556,15 +656,9 @@ def check(root: Path, expected: Expected, rerun_code: int, rerun_err: str) -> Ch
     status = git(root, "status", "--porcelain", "--untracked-files=all").stdout
     if status:
         problems.append(f"working tree not clean: {status[:300]!r}")
-    for folder, _dirs, names in os.walk(root):
-        inside_git = Path(folder).is_relative_to(root / ".git")
-        for name in names:
-            if inside_git and name.endswith(".lock") and name != "newsmirror.lock":
-                problems.append(f"lock file left: {Path(folder, name).relative_to(root)}")
-            elif inside_git and name.startswith("tmp_obj_"):
-                result.tmp_objects += 1
-            elif not inside_git and ".tmp-" in name:
-                problems.append(f"temporary file left: {Path(folder, name).relative_to(root)}")
+    if (root / JOURNAL).exists():
+        problems.append(f"journal left after a finished run: {JOURNAL}")
+    _leftovers(root, result)
     fsck = git(root, "fsck", "--full", "--no-progress", check=False)
     lines = [line for line in (fsck.stdout + fsck.stderr).splitlines() if line.strip()]
     result.dangling = sum(1 for line in lines if line.startswith("dangling "))
@@ -580,15 +674,32 @@ def check(root: Path, expected: Expected, rerun_code: int, rerun_err: str) -> Ch
     return result
 
 
+def _leftovers(root: Path, result: Check) -> None:
+    """Temporary files (in the tree, or newsmirror's in .git) and git locks a finished run left."""
+    for folder, _dirs, names in os.walk(root):
+        inside_git = Path(folder).is_relative_to(root / ".git")
+        for name in names:
+            where = Path(folder, name).relative_to(root)
+            if Path(folder).is_relative_to(root / SCRATCH):
+                result.problems.append(f"temporary file left: {where}")
+            elif inside_git and name.endswith(".lock") and name != "newsmirror.lock":
+                result.problems.append(f"lock file left: {where}")
+            elif inside_git and name.startswith("tmp_obj_"):
+                result.tmp_objects += 1
+            elif not inside_git and ".tmp-" in name:
+                result.problems.append(f"temporary file left: {where}")
+
+
 def _tree_diff(got: str, want: str) -> str:
     a, b = set(got.splitlines()), set(want.splitlines())
     return f"only here {sorted(a - b)[:3]}, only in the reference {sorted(b - a)[:3]}"
 
 
 def article_links(root: Path) -> Counter[str]:
-    """How many article files name each link."""
+    """How many article files name each link (``articles/<slug>/<id>.md``, or by month in the
+    monthly layout: ``articles/<slug>/<YYYY>/<MM>/<id>.md``)."""
     found: Counter[str] = Counter()
-    for path in (root / "articles").glob("*/*.md"):
+    for path in (root / "articles").rglob("*.md"):
         match = LINK.search(path.read_text(encoding="utf-8"))
         if match:
             found[match.group(1)] += 1
@@ -651,8 +762,13 @@ def plan_kill(rng: random.Random, number: int, root: Path, expected: Expected) -
 def _marker_plan(rng: random.Random, number: int, root: Path, expected: Expected) -> Plan:
     """The ``number``-th marker kill (round robin over the markers), on a random source."""
     slug = rng.choice([s for s, paths in expected.new_articles.items() if len(paths) > 1])
-    some = rng.randint(1, len(expected.new_articles[slug]) - 1)
-    markers = _markers(root, expected, slug, some, rng.randint(1, len(expected.list_paths) - 1))
+    counts = Counts(
+        articles=rng.randint(1, len(expected.new_articles[slug]) - 1),
+        keys=rng.randint(1, max(1, len(expected.state_files[slug]["keys"]))),
+        sources=rng.randint(1, len(expected.list_paths) - 1),
+        lists=rng.randint(1, len(expected.list_paths)),
+    )
+    markers = _markers(root, expected, slug, counts)
     assert len(markers) == MARKERS
     aim, label, marker, git_stop = markers[number % MARKERS]
     return Plan(f"at {label}", 0.0, aim=aim, marker=marker, git_stop=git_stop)
@@ -660,36 +776,58 @@ def _marker_plan(rng: random.Random, number: int, root: Path, expected: Expected
 
 Marker = tuple[str, str, dict[str, Any] | None, str | None]  # aim, label, marker, git hook
 REF_PREPARED = "reference-transaction prepared"
-MARKERS = 13
+MARKERS = 20
 
 
-def _markers(root: Path, expected: Expected, slug: str, some: int, sources: int) -> list[Marker]:
-    """The stage markers, in the order a run passes them; one for each required stage first.
+@dataclass(frozen=True)
+class Counts:
+    """How far a marker waits: ``articles`` of the source's new articles on disk (fewer than
+    all), ``keys`` of its key shards rewritten, ``sources`` summaries rewritten (fewer than
+    all), ``lists`` list pages rewritten."""
 
-    ``slug``: the source of the per-source markers; ``some``: how many of its new articles the
-    writing-articles marker waits for; ``sources``: how many sources are done between sources.
-    """
+    articles: int
+    keys: int
+    sources: int
+    lists: int
+
+
+def _markers(root: Path, expected: Expected, slug: str, counts: Counts) -> list[Marker]:
+    """The stage markers: one for each required stage first, in the order a run passes them,
+    then more points inside the stages. ``slug``: the source of the per-source markers."""
     articles = [str(root / p) for p in expected.new_articles[slug]]
+    records = [str(root / p) for p in expected.state_files[slug]["records"]]
+    keys = [str(root / p) for p in expected.state_files[slug]["keys"]]
+    summaries = [str(root / summary_path(s)) for s in expected.summaries]
     lists = [str(root / p) for p in expected.list_paths.values()]
-    index = str(root / f".newsmirror/index/{slug}.jsonl")
     status = str(root / ".newsmirror/status.json")
     branch = str(root / ".git/refs/heads/main")
+    journal = {"kind": "journal", "path": str(root / JOURNAL), "slug": slug}
     return [
         ("startup, fetch, parse", "the first connection", {"kind": "connect"}, None),
-        ("index written, no article yet", "a source's index rewritten", _changed([index]), None),
-        ("writing articles", "some of a source's new articles written", _written(articles, some), None),
-        ("between articles and list", "all of a source's new articles", _written(articles), None),
-        ("between sources", "some sources' lists rewritten", _changed(lists, sources), None),
+        ("journal written, no article yet", "a source's journal lines written", journal, None),
+        ("writing articles", "some of a source's new articles written",
+         _written(articles, counts.articles), None),
+        ("articles written, state not yet", "all of a source's new articles", _written(articles), None),
+        ("between sources", "some sources' summaries rewritten", _changed(summaries, counts.sources), None),
         ("status and pages", "status.json rewritten", _changed([status]), None),
-        ("pages written, git not started", "git add about to start", _git("add"), None),
-        ("git add", "git add, index written (post-index-change)", None, "post-index-change add"),
+        ("pages written, git not started", "git update-index about to start", _git("update-index"), None),
+        ("git update-index", "git update-index, index written (post-index-change)", None,
+         "post-index-change update-index"),
         ("git (other, or between commands)", "git diff about to start", _git("diff"), None),
         ("git commit", "git commit, no commit yet (prepare-commit-msg)", None, "prepare-commit-msg commit"),
         ("after the commit", "the branch moved", _changed([branch]), None),
-        # more points inside required stages
+        # more points inside the stages
+        ("articles written, state not yet", "a source's month records rewritten", _changed(records), None),
+        ("articles written, state not yet", "some of a source's key shards rewritten",
+         _changed(keys, counts.keys), None),
+        ("status and pages", "the local state rewritten", _changed([str(root / LOCAL_STATE)]), None),
+        ("status and pages", "some list pages rewritten", _changed(lists, counts.lists), None),
+        ("status and pages", "README.md rewritten", _changed([str(root / "README.md")]), None),
+        ("git (other, or between commands)", "git commit about to start", _git("commit"), None),
         ("git commit", "git commit, ref locked (reference-transaction)", None, REF_PREPARED),
         ("after the commit", "git commit, in post-commit", None, "post-commit commit"),
-    ]
+        ("after the commit", "git gc --auto about to start", _git("gc"), None),
+    ]  # fmt: skip
 
 
 def _changed(paths: list[str], count: int = 1) -> dict[str, Any]:
@@ -709,17 +847,21 @@ def _event_plan(rng: random.Random, number: int, root: Path, expected: Expected)
     slug = rng.choice([s for s, paths in expected.new_articles.items() if paths])
     articles = expected.new_articles[slug]
     lock = root / ".git/index.lock"
+    journal = root / JOURNAL
+    watch = journal_watch(journal, slug)
     events: list[tuple[str, Trigger]] = [
-        ("a source's index is written", _changes(root / f".newsmirror/index/{slug}.jsonl")),
+        ("a source's journal lines are written", watch),
         ("an article appears", (root / rng.choice(articles)).exists),
         ("a source's last article appears", (root / articles[-1]).exists),
-        ("a list page is written", _changes(root / expected.list_paths[slug])),
+        ("a source's summary is written", _changes(root / summary_path(slug))),
         ("status.json is written", _changes(root / ".newsmirror/status.json")),
+        ("a list page is written", _changes(root / expected.list_paths[slug])),
         ("status.md is written", _changes(root / "status.md")),
-        ("git add starts", lock.exists),
-        ("git add ends", _flips(lock, 2)),
+        ("git update-index starts", lock.exists),
+        ("git update-index ends", _flips(lock, 2)),
         ("git commit starts", _flips(lock, 3)),
         ("the branch moves", _changes(root / ".git/refs/heads/main")),
+        ("the journal is removed", _flips(journal, 2)),
     ]
     label, trigger = events[number % len(events)]
     delay = rng.choice((0.0, 0.0, 0.0, rng.uniform(0.0, 0.002)))
@@ -732,7 +874,8 @@ def _changes(path: Path) -> Trigger:
 
 
 def _flips(path: Path, times: int) -> Trigger:
-    """True once ``path`` has appeared or vanished ``times`` times (index.lock: add, then commit)."""
+    """True once ``path`` has appeared or vanished ``times`` times (index.lock: update-index, then
+    commit; the journal: made, then removed after the commit)."""
     seen = [path.exists(), 0]
 
     def flipped() -> bool:
@@ -754,6 +897,7 @@ class KillOutcome:
     check: Check | None = None
     temp_left: bool = False
     lock_left: bool = False
+    journal_left: bool = False
 
 
 def kill_once(root: Path, sources: Path, plan: Plan, expected: Expected, hooks: Path) -> KillOutcome:
@@ -789,8 +933,11 @@ def kill_once(root: Path, sources: Path, plan: Plan, expected: Expected, hooks: 
     after = time.perf_counter() - start
     stage = classify(root, expected, running) if killed else "run finished before the kill"
     outcome = KillOutcome(plan.label, stage, after, aim=plan.aim)
-    outcome.temp_left = any(".tmp-" in p.name for p in root.rglob("*") if ".git" not in p.parts)
+    outcome.temp_left = any(".tmp-" in p.name for p in root.rglob("*") if ".git" not in p.parts) or any(
+        (root / SCRATCH).glob("*")
+    )
     outcome.lock_left = (root / ".git/index.lock").exists()
+    outcome.journal_left = (root / JOURNAL).exists()
     code, err = run_to_end(root, sources)
     outcome.check = check(root, expected, code, err)
     return outcome
@@ -823,6 +970,7 @@ class Report:
     tmp_objects: int = 0
     temp_left_by_kill: int = 0
     lock_left_by_kill: int = 0
+    journal_left_by_kill: int = 0
     lost: int = 0
     duplicated: int = 0
     messages_differ: int = 0
@@ -941,6 +1089,7 @@ def _tally(report: Report, outcome: KillOutcome, attempt: int) -> None:
     report.reruns += 1
     report.temp_left_by_kill += outcome.temp_left
     report.lock_left_by_kill += outcome.lock_left
+    report.journal_left_by_kill += outcome.journal_left
     result = outcome.check
     assert result is not None
     report.fsck_clean += not any(p.startswith("git fsck") for p in result.problems)
@@ -970,7 +1119,8 @@ def format_report(report: Report, options: Options) -> str:
         *(f"  {n:5d}  {p}" for p, n in sorted(report.plans.items())),
         "",
         f"left by the kill: a temporary file {report.temp_left_by_kill} times, "
-        f".git/index.lock {report.lock_left_by_kill} times (both cleaned by the rerun)",
+        f".git/index.lock {report.lock_left_by_kill} times (both cleaned by the rerun), "
+        f"the journal {report.journal_left_by_kill} times (replayed by the rerun)",
         f"reruns: {report.reruns}, mismatches: {len(report.mismatches)}",
         f"git fsck --full clean: {report.fsck_clean}/{report.reruns} "
         f"(dangling objects after {report.dangling_runs} kills, {report.dangling_objects} in all: harmless)",
