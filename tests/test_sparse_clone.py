@@ -8,12 +8,14 @@ archive takes.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import yaml
 
 from newsmirror.scaffold import WorkflowSettings, render_workflow
+from newsmirror.store import TreeStore
 
 from .conftest import Runner
 from .feeds import It, rss
@@ -84,3 +86,23 @@ def test_a_sparse_partial_clone_continues_the_archive_and_pushes(runner: Runner)
     assert runner.run("--push", archive=work) == 0  # nothing new: nothing committed
     assert runner.commits(archive=work) == commits
     assert sh(work, "status", "--porcelain") == ""
+
+
+def test_records_from_before_body_hashes_learn_them_once_then_nothing_is_downloaded(runner: Runner) -> None:
+    runner.sources({"name": "新闻", "slug": "news", "url": runner.feed("news", rss(*OLD))})
+    assert runner.run() == 0
+    # the state as an import of a duty-machine tree makes it: from the files alone, no body hashes
+    shutil.rmtree(runner.archive / ".newsmirror/records")
+    shutil.rmtree(runner.archive / ".newsmirror/keys")
+    (runner.archive / ".newsmirror/sources/news.json").unlink()
+    TreeStore(runner.archive, local=runner.archive / ".git").reindex("news")
+    sh(runner.archive, "add", "-A", ".newsmirror")
+    sh(runner.archive, "commit", "-q", "-m", "state from the files")
+    assert '"feed_sha"' not in (runner.archive / ".newsmirror/records/news/2020-07.jsonl").read_text("utf-8")
+
+    assert runner.run() == 0  # the feed's items are known by their bodies, read once: hashes kept
+    assert '"feed_sha"' in (runner.archive / ".newsmirror/records/news/2020-07.jsonl").read_text("utf-8")
+    _, work = sparse_clone(runner)
+    archived = missing_articles(work)
+    assert runner.run(archive=work) == 0
+    assert archived == missing_articles(work)  # known without reading one of them

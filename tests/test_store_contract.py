@@ -126,3 +126,11 @@ def test_sources_are_apart_and_the_archive_id_is_stable(store: ArchiveStore) -> 
     assert store.summary("a").articles == 1
     assert store.archive_id() == store.archive_id()
     assert store.archive_id().startswith("urn:uuid:")
+
+
+def test_a_remembered_feed_hash_is_found_with_the_record(store: ArchiveStore) -> None:
+    store.add("s", [article(10)], feed_dates={})
+    store.remember("s", {10: "abc", 11: "not archived"})
+    (record,) = store.known("s", (), (10,), 0).records.values()
+    assert record.feed_sha == "abc"
+    assert [r.id for r in store.records("s")] == [10]

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .identity import BodyOf, Identity, Match, Story, identity_keys, no_body, post_number
+from .identity import BodyOf, Identity, Match, Story, feed_body_hash, identity_keys, no_body, post_number
 from .types import FIRST_ID, Candidate, Known, Plan, Planned, Record, Skipped, Source, SourceIndex
 
 DAY_MS = 86_400_000
@@ -81,6 +81,7 @@ class _Draft:
     skipped: list[Skipped] = field(default_factory=list)
     collisions: list[str] = field(default_factory=list)
     known: int = 0
+    learned: dict[int, str] = field(default_factory=dict)
     matched: set[int] = field(default_factory=set)
     """Archived ids an item of this feed was found to be: a second item is a repeat of it."""
 
@@ -100,7 +101,7 @@ class _Draft:
         return match
 
     def plan(self) -> Plan:
-        return Plan(tuple(self.writes), self.known, tuple(self.skipped), tuple(self.collisions))
+        return Plan(tuple(self.writes), self.known, tuple(self.skipped), tuple(self.collisions), self.learned)
 
 
 def _decide_countdown(
@@ -131,6 +132,8 @@ def _unseen(
             yield candidate
             continue
         draft.known += 1
+        if match.same.readable and match.same.feed_sha is None:
+            draft.learned[match.same.id] = feed_body_hash(candidate.body_html)
         if source.refresh and match.same.id in index.records:
             draft.writes.append(_refresh(index.records[match.same.id], candidate, now_ms))
 

@@ -231,6 +231,9 @@ class Plan:
     collisions: tuple[str, ...] = ()
     """Items that share a guid or link with an archived (or earlier) article but are a different
     story: archived as new articles, and reported."""
+    learned: Mapping[int, str] = field(default_factory=dict)
+    """Archived articles found to be an item whose body hash their record lacked (from before
+    hashes were kept): id → the item's body hash, remembered so that it is not read again."""
 
 
 @dataclass(frozen=True, slots=True)

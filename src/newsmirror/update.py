@@ -137,6 +137,8 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         a.id: p.candidate.feed_date for p, a in new if p.candidate.feed_date and p.ms != p.candidate.ms
     }
     ctx.store.add(source.slug, [a for _, a in new], feed_dates=feed_dates)
+    if plan.learned:
+        ctx.store.remember(source.slug, plan.learned)
     refreshed = [a for p, a in written if not p.is_new]
     updated = ctx.store.replace(source.slug, refreshed, seen_ms=ctx.now_ms) if refreshed else ()
     summary = ctx.store.summary(source.slug)

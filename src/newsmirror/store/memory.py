@@ -95,6 +95,12 @@ class MemoryStore:
             changed.append(article.id)
         return tuple(changed)
 
+    def remember(self, slug: str, feed_shas: Mapping[int, str]) -> None:
+        records = self._records.get(slug, {})
+        for article_id, sha in feed_shas.items():
+            if article_id in records:
+                records[article_id] = replace(records[article_id], feed_sha=sha)
+
     def records(self, slug: str, month: str | None = None) -> Iterator[Record]:
         for record in list(self._records.get(slug, {}).values()):
             if month is None or (record.month or "undated") == month:

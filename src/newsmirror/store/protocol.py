@@ -78,6 +78,12 @@ class ArchiveStore(Protocol):
         not archived)."""
         ...
 
+    def remember(self, slug: str, feed_shas: Mapping[int, str]) -> None:
+        """Remember the feed body hash each of these archived articles was found to be (a
+        record from before hashes were kept): the same item is then known without reading
+        its file.  Ids not archived are passed over.  Raises: StorageError."""
+        ...
+
     def records(self, slug: str, month: str | None = None) -> Iterator[Record]:
         """Every record of ``slug`` (or of one month, ``YYYY-MM`` or ``undated``), in no order.
 

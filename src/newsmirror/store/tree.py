@@ -555,6 +555,18 @@ class TreeStore:
             relative, before + json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
         )
 
+    def remember(self, slug: str, feed_shas: Mapping[int, str]) -> None:
+        self._healing(slug, lambda: self._remember(slug, feed_shas))
+
+    def _remember(self, slug: str, feed_shas: Mapping[int, str]) -> None:
+        found = self._find_many(slug, [L.id_key(i) for i in feed_shas])
+        by_month: dict[str, list[Record]] = defaultdict(list)
+        for record in found:
+            if record.path is None and record.feed_sha != feed_shas[record.id]:
+                by_month[record.month or UNDATED].append(replace(record, feed_sha=feed_shas[record.id]))
+        for month, changed in by_month.items():
+            self._write_month(slug, month, changed)
+
     def records(self, slug: str, month: str | None = None) -> Iterator[Record]:
         months = [month] if month is not None else [*self.summary(slug).months]
         for name in months:
