@@ -11,11 +11,16 @@ from pathlib import Path
 import pytest
 
 from newsmirror.archive_format import content_hash, render_article
+from newsmirror.config import load_config
+from newsmirror.core import open_archive
 from newsmirror.exceptions import StorageError
 from newsmirror.identity import identity_keys
 from newsmirror.schedule import SourceState
 from newsmirror.store import ArchiveStore, MemoryStore, TreeStore
 from newsmirror.types import Article, Mark
+
+from .conftest import Runner
+from .feeds import It, rss
 
 MAY_2024 = 1_716_000_000_000  # 2024-05-18 GMT+8
 JUNE_2024 = 1_718_000_000_000
@@ -134,3 +139,24 @@ def test_a_remembered_feed_hash_is_found_with_the_record(store: ArchiveStore) ->
     (record,) = store.known("s", (), (10,), 0).records.values()
     assert record.feed_sha == "abc"
     assert [r.id for r in store.records("s")] == [10]
+
+
+def test_an_archive_runs_with_any_store_passed_in(runner: Runner) -> None:
+    """``open_archive(store=…)``: the articles go to the store given; the pages, rendered from it,
+    to the tree; a second run finds the articles there and archives only what is new."""
+    items = [It(f"第{n}条", f"https://e.com/{n}", "Mon, 20 Jul 2020 07:41:21 GMT") for n in range(3)]
+    config = load_config(
+        runner.sources({"name": "新闻", "slug": "news", "url": runner.feed("news", rss(*items))})
+    )
+    memory = MemoryStore()
+    archive = open_archive(runner.archive, store=memory, clock=runner.clock)
+    first = archive.run(config)
+    assert [len(s.new) for s in first.sources] == [3]
+    assert sorted(r.title for r in memory.records("news")) == ["第0条", "第1条", "第2条"]
+    assert not (runner.archive / "articles").exists()  # none in the tree: the store holds them
+    listing = (runner.archive / "lists/新闻.md").read_text("utf-8")
+    assert all(f"[第{n}条]" in listing for n in range(3))
+    runner.feed("news", rss(It("第3条", "https://e.com/3", "Mon, 20 Jul 2020 07:41:21 GMT"), *items))
+    second = archive.run(config)
+    assert [(len(s.new), s.unchanged) for s in second.sources] == [(1, 3)]
+    assert memory.summary("news").articles == 4

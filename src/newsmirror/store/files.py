@@ -130,6 +130,7 @@ class TreeFiles:
         if self.scratch is not None and self.scratch.is_dir():
             found = sorted(p.name for p in self.scratch.iterdir())
             shutil.rmtree(self.scratch, ignore_errors=True)
+            self._made.discard(self.scratch)  # made again by the next write
         # Versions before 0.9 wrote them beside their files: the root, lists/ and .newsmirror/
         for folder in (self.root, self.root / "lists", self.root / ".newsmirror"):
             if folder.is_dir():
@@ -145,6 +146,7 @@ class TreeFiles:
             self._before_first()
         self._folder(path.parent)
         if self.scratch is not None and self._beside_scratch(path.parent):
+            self._folder(self.scratch)
             self._written += 1
             return _write_new(f"{self.scratch}/{os.getpid()}-{self._written}", data, path)
         return _write_new(f"{path.parent}/.{path.name}{TEMP_MARK}{os.getpid()}", data, path)
