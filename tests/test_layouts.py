@@ -131,3 +131,26 @@ def test_reshard_is_refused_in_a_checkout_without_the_articles(runner: Runner, t
     code = main(["reshard", "--archive", str(runner.archive), "--sources", str(runner.root / "sources.toml")])
     assert code != 0
     assert not (runner.archive / "articles/news/2020").exists()
+
+
+def test_reindex_takes_files_added_and_removed_by_hand_into_the_state(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(runner)
+    assert runner.run() == 0
+    folder = runner.archive / "articles/news"
+    gone = sorted(folder.glob("*.md"))[0]
+    gone.unlink()
+    (folder / "1000.md").write_text(
+        "<!--1595230881000-->\n[手工加的](https://e.com/hand)\n------\n\n<p>x</p>\n", "utf-8"
+    )
+    capsys.readouterr()
+    assert (
+        main(["reindex", "--archive", str(runner.archive), "--sources", str(runner.root / "sources.toml")])
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("3 articles indexed from their files; committed ")
+    listed = [title for _, title, _ in entries(runner.archive)]
+    assert "手工加的" in listed
+    assert len(listed) == 3
+    assert runner.git("status", "--porcelain") == ""

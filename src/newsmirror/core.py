@@ -171,6 +171,20 @@ class Archive:
             message = f"newsmirror: articles by month ({len(moved)} files moved)\n"
             return len(moved), self._commit(message)
 
+    def reindex(self, config: Config) -> tuple[int, str | None]:
+        """Rebuild every source's state from its article files (after files were added or
+        removed by hand); the articles indexed and the commit."""
+        with self.locked():
+            self._recover()
+            slugs = sorted({*self.tree.slugs(), *(s.slug for s in config.sources)})
+            count = sum(self.tree.reindex(slug).summary.articles for slug in slugs)
+            # the files added or removed by hand go with the state that now counts them
+            self.tree.files.changed.update(self.repository.changed([f"articles/{slug}" for slug in slugs]))
+            self._write_pages(config, (), self.store.load_states(), self.clock(), every_list=True)
+            return count, self._commit(
+                f"newsmirror: state rebuilt from the article files ({count} articles)\n"
+            )
+
     def enable(self, slugs: tuple[str, ...]) -> str | None:
         """Re-enable disabled or backed-off sources; commits the change. Raises ConfigError."""
         with self.locked():

@@ -64,9 +64,12 @@ class Repository:
         return done.stdout.strip() == "true"
 
     def tracked(self, prefix: str) -> list[str]:
-        """Every path under ``prefix`` in git's index, checked out or not."""
-        done = git(self.root, "ls-files", "-z", "--", f":(literal){prefix}")
-        return [name for name in done.stdout.split("\0") if name]
+        """The paths under ``prefix`` git tracks that this checkout leaves out (a sparse one's
+        skip-worktree entries); a file deleted by hand is not one of them."""
+        if not self.sparse:
+            return []
+        done = git(self.root, "ls-files", "-z", "-t", "--", f":(literal){prefix}")
+        return [entry[2:] for entry in done.stdout.split("\0") if entry.startswith("S ")]
 
     def in_head(self, paths: Sequence[str]) -> set[str]:
         """Those of ``paths`` (absent from the working tree) that HEAD holds: in a sparse

@@ -67,7 +67,7 @@ class Committed(Protocol):
         ...
 
     def tracked(self, prefix: str) -> list[str]:
-        """Every path under ``prefix`` that git tracks, checked out or not."""
+        """The paths under ``prefix`` git tracks that the checkout leaves out (sparse)."""
         ...
 
     def in_head(self, paths: Sequence[str]) -> set[str]:
