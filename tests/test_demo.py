@@ -238,7 +238,7 @@ def test_list_pages_and_readme(demo: Demo) -> None:
     for slug, (name, count) in SOURCES.items():
         text = (demo.archive / "lists" / f"{name}.md").read_text(encoding="utf-8")
         assert text.startswith(f"{name}\n------\n\n")
-        linked = rf"^\d+-\d+ \[[^\n]+\]\(/articles/{re.escape(slug)}/(?:\d+/\d+/)?(\d+)\.md\)$"  # by month
+        linked = rf"^\d+-\d+ \[[^\n]+\]\(/articles/{re.escape(slug)}/(?:\d+/\d+/\d+/)?(\d+)\.md\)$"  # by day
         entries = re.findall(linked, text, re.M)
         assert len(entries) == count, slug
         assert sorted(int(e) for e in entries) == sorted(demo.articles(slug)), slug

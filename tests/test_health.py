@@ -232,7 +232,7 @@ def test_status_reports_the_repository_size_and_the_fullest_folder(
     assert (storage["largest_folder"], storage["largest_entries"]) == ("articles/news", 3)
     assert storage["warnings"] == [
         "articles/news holds 3 entries; GitHub lists 2 per folder: "
-        "`newsmirror reshard` files articles by month"
+        "`newsmirror reshard` files articles by date"
     ]
     main(status)
     out = capsys.readouterr().out

@@ -3,6 +3,7 @@ flat until ``newsmirror reshard`` moves them — with history, every byte kept."
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -65,14 +66,16 @@ def monthly(runner: Runner) -> Runner:
     return runner
 
 
-def test_a_new_archive_files_articles_by_month_and_lists_link_them(monthly: Runner) -> None:
+def test_a_new_archive_files_articles_by_day_and_lists_link_them(
+    monthly: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
     serve(monthly)
     assert monthly.run() == 0
     paths = sorted(files(monthly.archive))
     assert [re.sub(r"/\d+\.md$", "", p) for p in paths] == [
-        "articles/news/2020/07",
-        "articles/news/2021/08",
-        "articles/news/2026/01",  # the undated item is dated when first seen (the run's clock)
+        "articles/news/2020/07/20",  # GMT+8
+        "articles/news/2021/08/21",
+        "articles/news/2026/01/02",  # the undated item is dated when first seen (the run's clock)
     ]
     linked = {
         f"articles/news/{file}" for _, _, file in ((d, t, f) for d, t, f in _raw_entries(monthly.archive))
@@ -81,7 +84,20 @@ def test_a_new_archive_files_articles_by_month_and_lists_link_them(monthly: Runn
     serve(monthly, It("又一条", "https://e.com/d", AUG21))
     assert monthly.run() == 0
     assert len(files(monthly.archive)) == 4  # the three known, one new
-    assert len(list((monthly.archive / "articles/news/2021/08").iterdir())) == 2
+    assert len(list((monthly.archive / "articles/news/2021/08/21").iterdir())) == 2
+    capsys.readouterr()
+    assert main(
+        [
+            "status",
+            "--archive",
+            str(monthly.archive),
+            "--sources",
+            str(monthly.root / "sources.toml"),
+            "--json",
+        ]
+    ) in (0, 1)
+    storage = json.loads(capsys.readouterr().out)["storage"]
+    assert (storage["largest_folder"], storage["largest_entries"]) == ("articles/news/2021/08/21", 2)
 
 
 def _raw_entries(archive: Path) -> list[tuple[str, str, str]]:
@@ -102,10 +118,10 @@ def test_reshard_moves_every_file_with_history_and_loses_nothing(
         main(["reshard", "--archive", str(runner.archive), "--sources", str(runner.root / "sources.toml")])
         == 0
     )
-    assert capsys.readouterr().out.startswith("moved 3 article files into month folders; committed ")
+    assert capsys.readouterr().out.startswith("moved 3 article files into date folders; committed ")
     after = files(runner.archive)
     assert by_id(after) == by_id(before)  # every article's bytes, paths aside
-    assert all(re.fullmatch(r"articles/news/\d{4}/\d{2}/\d+\.md", p) for p in after)
+    assert all(re.fullmatch(r"articles/news/\d{4}/\d{2}/\d{2}/\d+\.md", p) for p in after)
     assert entries(runner.archive) == listed  # every list entry, paths aside
     assert month_entries(runner.archive) == months
     assert git(runner.archive, "status", "--porcelain") == ""
@@ -121,7 +137,7 @@ def test_reshard_moves_every_file_with_history_and_loses_nothing(
         main(["reshard", "--archive", str(runner.archive), "--sources", str(runner.root / "sources.toml")])
         == 0
     )
-    assert "already in month folders; nothing moved" in capsys.readouterr().out
+    assert "already in date folders; nothing moved" in capsys.readouterr().out
 
 
 def test_reshard_is_refused_in_a_checkout_without_the_articles(runner: Runner, tmp_path: Path) -> None:

@@ -25,7 +25,8 @@ from .types import Article, Record
 
 Layout = Literal["flat", "monthly"]
 """``flat``: ``articles/<slug>/<id>.md`` (duty-machine);
-``monthly``: ``articles/<slug>/<YYYY>/<MM>/<id>.md``."""
+``monthly``: ``articles/<slug>/<YYYY>/<MM>/<DD>/<id>.md`` (a folder per day: a month of a busy
+source holds thousands of articles, a day a few dozen)."""
 LAYOUTS: Final = ("flat", "monthly")
 
 ARTICLE_NAME: Final = re.compile(r"^(0|[1-9][0-9]{0,18})\.md$")
@@ -74,6 +75,7 @@ def record_from_text(article_id: int, text: str) -> Record:
         link=link.group(1) if link else "",
         sha=content_hash(text),
         month=month_of(ms),
+        day=day_of(ms),
     )
 
 
@@ -93,6 +95,16 @@ def month_of(ms: int | None) -> str:
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
+def day_of(ms: int | None) -> int | None:
+    """The day of the month of ``ms`` in GMT+8; None for None (and dates no calendar holds)."""
+    if ms is None:
+        return None
+    try:
+        return gmt8(ms).day
+    except OverflowError:
+        return None
+
+
 def month_day(ms: int) -> str:
     """``M-D`` in GMT+8 without zero padding (list pages)."""
     moment = gmt8(ms)
@@ -106,10 +118,11 @@ def article_path(slug: str, record: Record, layout: Layout) -> str:
     if layout == "flat":
         return f"articles/{slug}/{record.id}.md"
     month = record.month or month_of(record.ms)
-    if month == UNDATED:
+    day = record.day if record.day is not None else day_of(record.ms)
+    if month == UNDATED or day is None:
         return f"articles/{slug}/{UNDATED}/{record.id}.md"
     year, number = month.split("-")
-    return f"articles/{slug}/{year}/{number}/{record.id}.md"
+    return f"articles/{slug}/{year}/{number}/{day:02d}/{record.id}.md"
 
 
 def link_from_list(slug: str, record: Record, layout: Layout) -> str:

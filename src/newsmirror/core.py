@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -160,7 +161,7 @@ class Archive:
         return sha
 
     def reshard(self, config: Config) -> tuple[int, str | None]:
-        """Move a flat archive into month folders (with git history: each file is a rename) and
+        """Move a flat archive into date folders (with git history: each file is a rename) and
         render every page again; the number of files moved and the commit."""
         with self.locked():
             self._recover()
@@ -168,7 +169,7 @@ class Archive:
             moved = self.tree.reshard(slugs)
             states = self.store.load_states()
             self._write_pages(config, (), states, self.clock(), every_list=True)
-            message = f"newsmirror: articles by month ({len(moved)} files moved)\n"
+            message = f"newsmirror: articles by date ({len(moved)} files moved)\n"
             return len(moved), self._commit(message)
 
     def reindex(self, config: Config) -> tuple[int, str | None]:
@@ -228,10 +229,20 @@ class Archive:
             summary = self.tree.summary(slug)
             if self.tree.layout == "flat":
                 folders.append((summary.articles, f"articles/{slug}"))
-            else:
-                folders += [(n, f"articles/{slug}/{m.replace('-', '/')}") for m, n in summary.months.items()]
+            elif summary.months:
+                folders.append(self._fullest_day(slug, summary.months))
         entries, folder = max(folders)
         return Storage(self.repository.size(), folder, entries)
+
+    def _fullest_day(self, slug: str, months: Mapping[str, int]) -> tuple[int, str]:
+        """The fullest folder of a source filed by day: a day of its fullest month (or undated)."""
+        month = max(months, key=lambda m: months[m])
+        if month == "undated":
+            return months[month], f"articles/{slug}/undated"
+        days = Counter(r.day for r in self.store.records(slug, month) if r.path is None)
+        day, count = max(days.items(), key=lambda d: d[1], default=(None, 0))
+        folder = f"articles/{slug}/{month.replace('-', '/')}" + (f"/{day:02d}" if day is not None else "")
+        return count, folder
 
     def latest_states(self) -> dict[str, SourceState]:
         """The freshest known state: this machine's last run if any, else the committed one."""

@@ -180,6 +180,6 @@ class Storage:
         if self.largest_entries > FOLDER_LIMIT:
             found.append(
                 f"{self.largest_folder} holds {self.largest_entries:,} entries; GitHub lists "
-                f"{FOLDER_LIMIT:,} per folder: `newsmirror reshard` files articles by month"
+                f"{FOLDER_LIMIT:,} per folder: `newsmirror reshard` files articles by date"
             )
         return found

@@ -124,9 +124,7 @@ def validators(state: SourceState) -> Validators:
     return Validators(state.etag, state.last_modified)
 
 
-def reason_to_skip(
-    source: Source, state: SourceState, now: datetime, settings: FetchSettings
-) -> str | None:
+def reason_to_skip(source: Source, state: SourceState, now: datetime, settings: FetchSettings) -> str | None:
     """Why this source is not fetched in this run, or None (a new URL in the sources file
     lifts a 410's disabling).
 

@@ -221,6 +221,7 @@ def _unknown_entries(root: Path, sources: Iterable[Source]) -> tuple[tuple[str, 
 
 # -- commit ----------------------------------------------------------------------------------
 
+
 def commit_message(sources: Iterable[SourceReport]) -> str:
     """``newsmirror: take over the archive (N articles indexed)``, then one line per source."""
     found = [s for s in sources if s.articles]

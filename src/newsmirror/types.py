@@ -107,6 +107,9 @@ class Record:
     month: str | None = None
     """The month (``YYYY-MM``, GMT+8) the article was first archived under, fixed for life: its
     place in the state shards and, in the monthly layout, its folder.  None when undated."""
+    day: int | None = None
+    """The day of that month the article was filed under, fixed for life like ``month``: its
+    folder in the monthly layout (``articles/<slug>/<YYYY>/<MM>/<DD>/``).  None when undated."""
     feed_sha: str | None = None
     """The hash of the feed's body the article was made from (``identity.feed_body_hash``): the
     same item served again is known without reading the archived file."""

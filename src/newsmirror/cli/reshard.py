@@ -1,4 +1,4 @@
-"""``newsmirror reshard``: move a flat (duty-machine) archive into month folders."""
+"""``newsmirror reshard``: move a flat (duty-machine) archive into date folders."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def handle(
     config = load_config(config_path_for(args.archive, args.sources))
     moved, sha = archive.reshard(config)
     if not moved:
-        print(f"{args.archive}: already in month folders; nothing moved")
+        print(f"{args.archive}: already in date folders; nothing moved")
         return 0
-    print(f"moved {moved} article files into month folders" + (f"; committed {sha[:12]}" if sha else ""))
+    print(f"moved {moved} article files into date folders" + (f"; committed {sha[:12]}" if sha else ""))
     return 0

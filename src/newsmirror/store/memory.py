@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 
-from ..archive_format import article_body, content_hash, list_title, month_of, render_article
+from ..archive_format import article_body, content_hash, day_of, list_title, month_of, render_article
 from ..exceptions import StorageError
 from ..identity import identity_keys
 from ..schedule import SourceState
@@ -90,7 +90,7 @@ class MemoryStore:
             self._revisions[(slug, article.id)].append(
                 Revision(article.id, seen_ms, content_hash(old), before.title, old)
             )
-            records[article.id] = _record(article, text, before.feed_date, before.month)
+            records[article.id] = _record(article, text, before.feed_date, before)
             self._texts[(slug, article.id)] = text
             changed.append(article.id)
         return tuple(changed)
@@ -122,11 +122,13 @@ def _ids(ids: list[int]) -> str:
     return ", ".join(map(str, ids))
 
 
-def _record(article: Article, text: str, feed_date: str | None, month: str | None) -> Record:
+def _record(article: Article, text: str, feed_date: str | None, before: Record | None) -> Record:
+    """The record of ``article``; a rewritten one keeps the month and day it was filed under."""
     return replace(
         Record(article.id, article.ms, list_title(text), article.link, article.guid),
         feed_date=feed_date,
         sha=content_hash(text),
-        month=month or month_of(article.ms),
+        month=before.month if before is not None else month_of(article.ms),
+        day=before.day if before is not None else day_of(article.ms),
         feed_sha=article.feed_sha,
     )

@@ -3,7 +3,7 @@
 Layout (SPEC §1) plus newsmirror's state, all text, all committed::
 
     articles/<slug>/<id>.md                 one file per article (flat, the duty-machine layout)
-    articles/<slug>/<YYYY>/<MM>/<id>.md     … or by month (the monthly layout)
+    articles/<slug>/<YYYY>/<MM>/<DD>/<id>.md … or by date (the monthly layout)
     .newsmirror/archive.json                state format and layout
     .newsmirror/sources/<slug>.json         summary: count, lowest id, months, the listed records
     .newsmirror/records/<slug>/<YYYY-MM>.jsonl   one line per article: id, ms, title, link, guid, sha
@@ -39,6 +39,7 @@ from ..archive_format import (
     article_body,
     article_path,
     content_hash,
+    day_of,
     list_title,
     month_of,
     record_from_text,
@@ -536,7 +537,9 @@ class TreeStore:
             self._keep_revision(slug, record, old, seen_ms)
             self.journal.note([relative])
             self.files.write(relative, text)
-            changed.append(replace(_record(article, text, record.feed_date), month=record.month))
+            changed.append(
+                replace(_record(article, text, record.feed_date), month=record.month, day=record.day)
+            )
         if changed:
             self._index(slug, [], changed)
         return tuple(r.id for r in changed)
@@ -614,7 +617,7 @@ class TreeStore:
         return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
     def reshard(self, slugs: Iterable[str]) -> list[tuple[str, str]]:
-        """Move a flat archive's article files into month folders; the moves (old, new).
+        """Move a flat archive's article files into date folders; the moves (old, new).
 
         Every file is moved as it is (bytes, name); the state keeps each article's month, so
         nothing but the path changes.  Refused in a checkout that does not hold every file (a
@@ -660,7 +663,8 @@ class TreeStore:
                 from_file = replace(from_file, guid=old.guid, feed_date=old.feed_date)
                 from_file = replace(from_file, month=old.month or from_file.month)
             if self.layout == "monthly":
-                from_file = replace(from_file, month=_month_of_path(relative) or from_file.month)
+                month, day = _filed_under(relative)
+                from_file = replace(from_file, month=month or from_file.month, day=day or from_file.day)
             records.append(from_file)
         return self._rebuild(slug, records, self._legacy(slug))
 
@@ -764,6 +768,7 @@ def _record(article: Article, text: str, feed_date: str | None) -> Record:
         feed_date=feed_date,
         sha=content_hash(text),
         month=month_of(article.ms),
+        day=day_of(article.ms),
         feed_sha=article.feed_sha,
     )
 
@@ -775,11 +780,12 @@ def _month_counts(records: Iterable[Record]) -> dict[str, int]:
     return dict(counts)
 
 
-def _month_of_path(relative: str) -> str | None:
+def _filed_under(relative: str) -> tuple[str | None, int | None]:
+    """The month and day an article of the monthly layout is filed under, by its path."""
     parts = relative.split("/")
-    if len(parts) == 5 and parts[2].isdigit() and parts[3].isdigit():
-        return f"{parts[2]}-{parts[3]}"
-    return None
+    if len(parts) == 6 and parts[2].isdigit() and parts[3].isdigit() and parts[4].isdigit():
+        return f"{parts[2]}-{parts[3]}", int(parts[4])
+    return None, None
 
 
 def _json_lines(text: str, where: str) -> Iterator[dict[str, Any]]:

@@ -238,7 +238,6 @@ def _active_style(value: str) -> bool:
     )
 
 
-
 def _ascii_lower(text: str) -> bytes:
     """The text lower-cased with every non-ASCII character dropped: what the patterns look at.
 
