@@ -326,20 +326,16 @@ def run_measured(
     return measured, out_path.read_text(encoding="utf-8", errors="replace")
 
 
-def run_newsmirror(label: str, archive: Path, sources: Path, logs: Path) -> tuple[Measured, dict[str, Any]]:
+def run_newsmirror(
+    label: str, archive: Path, sources: Path, logs: Path, args: Sequence[str] | None = None
+) -> tuple[Measured, dict[str, Any]]:
+    """``newsmirror run --json`` (or ``args``) in a child, with its CPU and RSS split."""
     usage_path = logs / f"{label.replace(' ', '-')}.rusage.json"
     env = {**os.environ, RUSAGE_ENV: str(usage_path)}
-    command = [
-        sys.executable,
-        "-c",
-        NEWSMIRROR_CHILD,
-        "run",
-        "--archive",
-        str(archive),
-        "--sources",
-        str(sources),
-        "--json",
-    ]
+    given = (
+        args if args is not None else ["run", "--archive", str(archive), "--sources", str(sources), "--json"]
+    )
+    command = [sys.executable, "-c", NEWSMIRROR_CHILD, *given]
     measured, stdout = run_measured(label, command, logs, env)
     try:
         split = json.loads(usage_path.read_text(encoding="utf-8"))
