@@ -29,10 +29,9 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final, Protocol, TypeVar, cast
+from typing import Final, TypeVar, cast
 
 from ..archive_format import (
-    ARTICLE_NAME,
     LAYOUTS,
     UNDATED,
     Layout,
@@ -49,8 +48,11 @@ from ..exceptions import StorageError
 from ..schedule import SourceState
 from ..types import Article, Known, Mark, Record, Revision, SourceSummary
 from . import lines as L
+from . import notes, scan
 from .files import TreeFiles
+from .head import Committed, NothingCommitted
 from .journal import Journal
+from .states import StateFiles
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,38 +60,6 @@ T = TypeVar("T")
 STATE_DIR: Final = ".newsmirror"
 FORMAT: Final = 2
 _V1_INDEX = f"{STATE_DIR}/index"
-
-
-class Committed(Protocol):
-    """What HEAD holds, for files the working tree does not (a sparse checkout has no articles)."""
-
-    def committed(self, relative: str) -> bytes | None:
-        """The file's bytes at HEAD; None when HEAD has no such file."""
-        ...
-
-    def tracked(self, prefix: str) -> list[str]:
-        """The paths under ``prefix`` git tracks that the checkout leaves out (sparse)."""
-        ...
-
-    def in_head(self, paths: Sequence[str]) -> set[str]:
-        """Those of ``paths`` that HEAD holds."""
-        ...
-
-
-class NothingCommitted:
-    """A folder without git: the working tree is all there is."""
-
-    def committed(self, relative: str) -> bytes | None:
-        del relative
-        return None
-
-    def tracked(self, prefix: str) -> list[str]:
-        del prefix
-        return []
-
-    def in_head(self, paths: Sequence[str]) -> set[str]:
-        del paths
-        return set()
 
 
 class TreeStore:
@@ -114,6 +84,7 @@ class TreeStore:
         self.files = TreeFiles(root, scratch, before_first=self.journal.open)
         self.head: Committed = committed if committed is not None else NothingCommitted()
         self._committed = self.head.committed
+        self.states = StateFiles(self.files, local, self._committed)
         self._layout_default = layout
         self._layout: Layout | None = None
         self._metas: dict[str, L.Meta] = {}
@@ -183,7 +154,7 @@ class TreeStore:
         """
         done = [f"removed the leftover {name}" for name in self.files.remove_leftovers()]
         if self.journal.exists:
-            self._states_as_committed()
+            self.states.as_committed()
         entries = self.journal.entries()
         for slug in dict.fromkeys(e.slug for e in entries):
             self._summary_as_committed(slug)
@@ -191,18 +162,6 @@ class TreeStore:
             done += self._replay(entry.slug, entry.record, entry.path)
         self.files.changed.update(self.journal.paths())  # staged by the next commit, whatever is there
         return done
-
-    def _states_as_committed(self) -> None:
-        """Forget the fetch state of a run that did not finish: its validators would make the
-        feeds answer 304, and the pages of what it stored would never be rendered."""
-        relative = f"{STATE_DIR}/status.json"
-        committed = self._committed(relative)
-        if committed is None:
-            self.files.remove(relative)
-        else:
-            self.files.write(relative, committed.decode("utf-8", errors="replace"))
-        if self.local is not None:
-            (self.local / "newsmirror-status.json").unlink(missing_ok=True)
 
     def _summary_as_committed(self, slug: str) -> None:
         relative = f"{STATE_DIR}/sources/{slug}.json"
@@ -241,55 +200,10 @@ class TreeStore:
     # -- states ----------------------------------------------------------------------------
 
     def load_states(self, *, lasting: bool = False) -> dict[str, SourceState]:
-        """The committed states (``lasting``), or this machine's fresher ones (validators and
-        times a run did not commit) when they were saved over the committed ones still there
-        (a pull that brought another writer's states makes this machine's stale)."""
-        committed_text = self.files.read(f"{STATE_DIR}/status.json")
-        committed = self._states_of(committed_text, warn=True)
-        if lasting or self.local is None:
-            return committed
-        local = self._read_local()
-        if not isinstance(local, dict) or local.get("based_on") != _digest(committed_text):
-            return committed
-        fresher = local.get("states")
-        if not isinstance(fresher, dict):
-            return committed
-        return {**committed, **{str(k): SourceState.from_json(v) for k, v in fresher.items()}}
-
-    def _read_local(self) -> Any:
-        assert self.local is not None
-        try:
-            return json.loads((self.local / "newsmirror-status.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-
-    def _states_of(self, text: str | None, *, warn: bool) -> dict[str, SourceState]:
-        if text is None:
-            return {}
-        try:
-            data = json.loads(text)
-        except ValueError as e:  # not JSON: start over rather than stop every run
-            if warn:
-                log.warning(
-                    "%s/status.json: unreadable, every source starts with a fresh state: %s", STATE_DIR, e
-                )
-            return {}
-        if not isinstance(data, dict):
-            return {}
-        return {str(slug): SourceState.from_json(value) for slug, value in data.items()}
+        return self.states.load(lasting=lasting)
 
     def save_states(self, states: Mapping[str, SourceState], *, lasting: bool) -> None:
-        text = _states_text(states)
-        if lasting or self.local is None:
-            self.files.write(f"{STATE_DIR}/status.json", text)
-        if self.local is not None:
-            committed = self.files.read(f"{STATE_DIR}/status.json")
-            local = {"based_on": _digest(committed), "states": json.loads(text)}
-            path = self.local / "newsmirror-status.json"
-            try:
-                path.write_text(json.dumps(local, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-            except OSError as e:  # a read-only or full .git: a storage error, not a crash
-                raise StorageError(f"{path}: cannot write the local state: {e}") from e
+        self.states.save(states, lasting=lasting)
 
     # -- pages -----------------------------------------------------------------------------
 
@@ -534,7 +448,7 @@ class TreeStore:
             old = None if record.sha == content_hash(text) else self._article_text(relative)
             if old is None or old == text:
                 continue
-            self._keep_revision(slug, record, old, seen_ms)
+            notes.keep_revision(self.files, slug, record, old, seen_ms)
             self.journal.note([relative])
             self.files.write(relative, text)
             changed.append(
@@ -543,20 +457,6 @@ class TreeStore:
         if changed:
             self._index(slug, [], changed)
         return tuple(r.id for r in changed)
-
-    def _keep_revision(self, slug: str, record: Record, text: str, seen_ms: int) -> None:
-        relative = f"{STATE_DIR}/revisions/{slug}/{record.month or UNDATED}.jsonl"
-        line = {
-            "id": record.id,
-            "seen": seen_ms,
-            "sha": content_hash(text),
-            "title": record.title,
-            "text": text,
-        }
-        before = self.files.read(relative) or ""
-        self.files.write(
-            relative, before + json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
-        )
 
     def remember(self, slug: str, feed_shas: Mapping[int, str]) -> None:
         self._healing(slug, lambda: self._remember(slug, feed_shas))
@@ -579,35 +479,15 @@ class TreeStore:
 
     def revisions(self, slug: str, article_id: int) -> tuple[Revision, ...]:
         record = next(iter(self._find(slug, L.id_key(article_id))), None)
-        if record is None:
-            return ()
-        relative = f"{STATE_DIR}/revisions/{slug}/{record.month or UNDATED}.jsonl"
-        found = [
-            line
-            for line in _json_lines(self.files.read(relative) or "", relative)
-            if line.get("id") == article_id
-        ]
-        return tuple(
-            Revision(article_id, int(x["seen"]), str(x["sha"]), str(x["title"]), str(x["text"]))
-            for x in found
-        )
+        return () if record is None else notes.revisions(self.files, slug, record)
 
     def mark(self, slug: str, mark: Mark) -> None:
         if not self._find(slug, L.id_key(mark.article_id)):
             raise StorageError(f"{self.root}: {slug}: no archived article {mark.article_id} to mark")
-        relative = f"{STATE_DIR}/marks/{slug}.jsonl"
-        line = {"id": mark.article_id, "kind": mark.kind, "ms": mark.ms, "note": mark.note}
-        before = self.files.read(relative) or ""
-        self.files.write(
-            relative, before + json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
-        )
+        notes.add_mark(self.files, slug, mark)
 
     def marks(self, slug: str, article_id: int) -> tuple[Mark, ...]:
-        relative = f"{STATE_DIR}/marks/{slug}.jsonl"
-        found = [
-            x for x in _json_lines(self.files.read(relative) or "", relative) if x.get("id") == article_id
-        ]
-        return tuple(Mark(article_id, str(x["kind"]), int(x["ms"]), str(x.get("note", ""))) for x in found)
+        return notes.marks(self.files, slug, article_id)
 
     # -- layouts ---------------------------------------------------------------------------
 
@@ -650,9 +530,9 @@ class TreeStore:
         """Rebuild every state file of ``slug`` from its article files (the tree is the truth),
         keeping what only the state knows (guids, the feeds' dates) from any line that reads."""
         self._reindexed.add(slug)
-        kept = self._readable_records(slug)
+        kept = scan.readable_records(self.files, slug)
         records = []
-        for article_id, relative in self._article_files(slug):
+        for article_id, relative in scan.article_files(self.files, self.head, slug, self.layout):
             old = kept.get(article_id)
             if old is not None and not self.files.path(relative).exists():
                 records.append(old)  # not checked out (a sparse checkout): its state line is trusted
@@ -663,7 +543,7 @@ class TreeStore:
                 from_file = replace(from_file, guid=old.guid, feed_date=old.feed_date)
                 from_file = replace(from_file, month=old.month or from_file.month)
             if self.layout == "monthly":
-                month, day = _filed_under(relative)
+                month, day = scan.filed_under(relative)
                 from_file = replace(from_file, month=month or from_file.month, day=day or from_file.day)
             records.append(from_file)
         return self._rebuild(slug, records, self._legacy(slug))
@@ -701,62 +581,6 @@ class TreeStore:
         self._save_meta(slug, meta)
         return meta
 
-    def _readable_records(self, slug: str) -> dict[int, Record]:
-        """Records from the state files that still read (an older version's index included)."""
-        kept: dict[int, Record] = {}
-        sources = [f"{_V1_INDEX}/{slug}.jsonl"]
-        base = self.files.path(f"{STATE_DIR}/records/{slug}")
-        sources += (
-            [p.relative_to(self.root).as_posix() for p in sorted(base.glob("*.jsonl"))]
-            if base.is_dir()
-            else []
-        )
-        for relative in sources:
-            text = self.files.read(relative)
-            month = None if relative.startswith(_V1_INDEX) else Path(relative).stem
-            for line in (text or "").split("\n"):
-                try:
-                    kept.update((r.id, r) for r in L.parse_records(line, relative, month))
-                except L.DamagedLine:
-                    continue
-        return kept
-
-    def _article_files(self, slug: str) -> list[tuple[int, str]]:
-        """(id, path) of every article file of ``slug``: in the working tree, and those git tracks
-        that a sparse checkout leaves out."""
-        found = dict(self._tree_files(slug))
-        for relative in self.head.tracked(f"articles/{slug}/"):
-            match = ARTICLE_NAME.match(relative.rsplit("/", 1)[-1])
-            depth = relative.count("/")
-            if match and relative not in found.values() and (depth == 2 or self.layout == "monthly"):
-                found.setdefault(int(match.group(1)), relative)
-        return sorted(found.items())
-
-    def _tree_files(self, slug: str) -> list[tuple[int, str]]:
-        base = self.files.path(f"articles/{slug}")
-        if not base.exists():
-            return []
-        if not base.is_dir():
-            raise StorageError(f"{base}: cannot list articles: not a folder")
-        found = []
-        try:
-            for dirpath, dirnames, filenames in os.walk(base, onerror=_raise):
-                dirnames[:] = [d for d in dirnames if self.layout == "monthly" and not d.startswith(".")]
-                for name in filenames:
-                    match = ARTICLE_NAME.match(name)
-                    if match:
-                        relative = Path(dirpath, name).relative_to(self.root).as_posix()
-                        found.append((int(match.group(1)), relative))
-        except FileNotFoundError:
-            return []
-        except OSError as e:
-            raise StorageError(f"{base}: cannot list articles: {e}") from e
-        return sorted(found)
-
-
-def _raise(error: OSError) -> None:
-    raise error
-
 
 def _record(article: Article, text: str, feed_date: str | None) -> Record:
     return Record(
@@ -778,35 +602,6 @@ def _month_counts(records: Iterable[Record]) -> dict[str, int]:
     for record in records:
         counts[record.month or UNDATED] += 1
     return dict(counts)
-
-
-def _filed_under(relative: str) -> tuple[str | None, int | None]:
-    """The month and day an article of the monthly layout is filed under, by its path."""
-    parts = relative.split("/")
-    if len(parts) == 6 and parts[2].isdigit() and parts[3].isdigit() and parts[4].isdigit():
-        return f"{parts[2]}-{parts[3]}", int(parts[4])
-    return None, None
-
-
-def _json_lines(text: str, where: str) -> Iterator[dict[str, Any]]:
-    for number, line in enumerate(text.split("\n"), 1):
-        if line.strip():
-            try:
-                value = json.loads(line)
-            except ValueError as e:
-                log.warning("%s:%d: unreadable line skipped: %s", where, number, e)
-                continue
-            if isinstance(value, dict):
-                yield value
-
-
-def _digest(text: str | None) -> str:
-    return "none" if text is None else content_hash(text)
-
-
-def _states_text(states: Mapping[str, SourceState]) -> str:
-    data = {slug: state.to_json() for slug, state in sorted(states.items())}
-    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
 def _archive_json(layout: str) -> str:
