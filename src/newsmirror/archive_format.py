@@ -111,6 +111,11 @@ def month_day(ms: int) -> str:
     return f"{moment.month}-{moment.day}"
 
 
+def newest_first(record: Record) -> tuple[bool, int, int]:
+    """The order of the list pages: newest first, ties (and undated files) in id order."""
+    return (record.ms is None, -(record.ms or 0), record.id)
+
+
 def article_path(slug: str, record: Record, layout: Layout) -> str:
     """Where ``record``'s file lives, relative to the archive root."""
     if record.path is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from . import publish, repair, schedule
-from .archive_format import Layout, month_of
+from .archive_format import UNDATED, Layout, month_of
 from .config import Config
 from .exceptions import ConfigError, StorageError
 from .fetch import Fetcher
@@ -237,7 +237,7 @@ class Archive:
     def _fullest_day(self, slug: str, months: Mapping[str, int]) -> tuple[int, str]:
         """The fullest folder of a source filed by day: a day of its fullest month (or undated)."""
         month = max(months, key=lambda m: months[m])
-        if month == "undated":
+        if month == UNDATED:
             return months[month], f"articles/{slug}/undated"
         days = Counter(r.day for r in self.store.records(slug, month) if r.path is None)
         day, count = max(days.items(), key=lambda d: d[1], default=(None, 0))
@@ -252,7 +252,7 @@ class Archive:
 def _recent_months(months: Mapping[str, int], now_ms: int) -> list[str]:
     """The months that can hold articles of the last week (and any dated after it)."""
     first = month_of(now_ms - _WEEK_MS)
-    return [m for m in months if m != "undated" and m >= first]
+    return [m for m in months if m != UNDATED and m >= first]
 
 
 def commit_message(results: tuple[SourceResult, ...]) -> str:

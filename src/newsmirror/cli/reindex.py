@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx
 
-from ..config import config_path_for, load_config
-from .common import existing_archive
+from .common import archive_and_config
 
 
 def add_parser(commands: Any) -> None:
@@ -27,10 +26,7 @@ def handle(
     transport: httpx.AsyncBaseTransport | None,
     clock: Callable[[], datetime] | None,
 ) -> int:
-    archive = existing_archive(args.archive)
-    if clock is not None:
-        archive.clock = clock
-    config = load_config(config_path_for(args.archive, args.sources))
+    archive, config = archive_and_config(args.archive, args.sources, clock)
     count, sha = archive.reindex(config)
     print(
         f"{count} articles indexed from their files"

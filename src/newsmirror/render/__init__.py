@@ -15,7 +15,7 @@ from functools import cache
 
 import jinja2
 
-from ..archive_format import Layout, link_from_list, month_day
+from ..archive_format import Layout, link_from_list, month_day, newest_first
 from ..transform.text import one_line
 from ..types import Record
 
@@ -62,27 +62,29 @@ def render_list(
     takes the next id but is listed where its date puts it.  Otherwise in numeric id order, as
     the original listed CDT's post-id files (``0.md`` first).
     """
-    key = _by_date if by_date else _by_id
+    key = newest_first if by_date else _by_id
     newest = sorted(records, key=key)[:LIST_SIZE]
-    entries = [_list_entry(slug, r, layout) for r in newest]
+    entries = [list_entry(slug, r, layout, "" if r.ms is None else f"{month_day(r.ms)} ") for r in newest]
     return _template("list.md.j2").render(name=name, slug=slug, entries=entries)
-
-
-def _by_date(record: Record) -> tuple[bool, int, int]:
-    return (record.ms is None, -(record.ms or 0), record.id)
 
 
 def _by_id(record: Record) -> int:
     return record.id
 
 
-def _list_entry(slug: str, record: Record, layout: Layout) -> _ListEntry:
-    date = "" if record.ms is None else f"{month_day(record.ms)} "
+def list_entry(slug: str, record: Record, layout: Layout, date: str) -> _ListEntry:
+    """One entry of a page listing articles (``date``: as that page shows dates, with its space)."""
     file = urllib.parse.quote(link_from_list(slug, record, layout), safe=_PATH_SAFE)
-    # one line per entry, also for titles read from files written before titles were cleaned;
-    # dropping a control character can join a "]" and a "(" that must not end the link text
-    title = one_line(record.title).replace("](", "\\]\\(")
-    return _ListEntry(date=date, title=title, file=file)
+    return _ListEntry(date=date, title=link_text(record.title), file=file)
+
+
+def link_text(title: str) -> str:
+    """A title as the text of a Markdown link: one line, and no ``](`` that would end it.
+
+    One line also for titles read from files written before titles were cleaned; dropping a
+    control character can join a "]" and a "(" that must not end the link text.
+    """
+    return one_line(title).replace("](", "\\]\\(")
 
 
 @dataclass(frozen=True, slots=True)

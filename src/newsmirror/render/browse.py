@@ -12,10 +12,9 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..archive_format import UNDATED, Layout, gmt8, link_from_list
-from ..transform.text import one_line
+from ..archive_format import UNDATED, Layout, gmt8, link_from_list, newest_first
 from ..types import Record
-from . import _PATH_SAFE, _template
+from . import _PATH_SAFE, _template, link_text, list_entry
 
 MONTH_INDEX = "README.md"
 
@@ -42,28 +41,14 @@ def month_title(month: str) -> str:
     return f"{int(year)}年{int(number)}月"
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    date: str
-    title: str
-    file: str
-
-
-def _entry(slug: str, record: Record, layout: Layout, this_year: int) -> _Entry:
-    date = "" if record.ms is None else f"{short_date(record.ms, this_year)} "
-    file = urllib.parse.quote(link_from_list(slug, record, layout), safe=_PATH_SAFE)
-    return _Entry(date, one_line(record.title).replace("](", "\\]\\("), file)
-
-
-def _by_date(record: Record) -> tuple[bool, int, int]:
-    return (record.ms is None, -(record.ms or 0), record.id)
-
-
 def render_month(
     name: str, slug: str, month: str, records: Iterable[Record], *, layout: Layout, this_year: int
 ) -> str:
     """Every article of ``month``, newest first."""
-    entries = [_entry(slug, r, layout, this_year) for r in sorted(records, key=_by_date) if r.path is None]
+    dated = (r for r in sorted(records, key=newest_first) if r.path is None)
+    entries = [
+        list_entry(slug, r, layout, "" if r.ms is None else f"{short_date(r.ms, this_year)} ") for r in dated
+    ]
     return _template("month.md.j2").render(
         name=name,
         slug=slug,
@@ -121,6 +106,9 @@ def headlines(
     for record, name, slug in pool[:count]:
         assert record.ms is not None
         href = urllib.parse.quote(f"articles/{slug}/{link_from_list(slug, record, layout)}", safe=_PATH_SAFE)
-        title = one_line(record.title).replace("](", "\\]\\(")
-        found.append(Headline(short_date(record.ms, this_year), title, href, name.replace("|", "\\|")))
+        found.append(
+            Headline(
+                short_date(record.ms, this_year), link_text(record.title), href, name.replace("|", "\\|")
+            )
+        )
     return found

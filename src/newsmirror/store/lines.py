@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final, TypeVar
 
-from ..archive_format import UNDATED
+from ..archive_format import UNDATED, newest_first
 from ..identity import identity_keys
 from ..types import Record, SourceSummary
 
@@ -168,17 +168,13 @@ class Meta:
     key_lines: int = 0
 
 
-def by_date(record: Record) -> tuple[bool, int, int]:
-    return (record.ms is None, -(record.ms or 0), record.id)
-
-
 def listed(records: Iterable[Record]) -> tuple[Record, ...]:
     """The records any list order can show: the 300 newest by date and the 300 lowest ids."""
     pool = list(records)
-    newest = sorted(pool, key=by_date)[:LISTED]
+    newest = sorted(pool, key=newest_first)[:LISTED]
     lowest = sorted(pool, key=lambda r: r.id)[:LISTED]
     chosen = {r.id: r for r in (*newest, *lowest)}
-    return tuple(sorted(chosen.values(), key=by_date))
+    return tuple(sorted(chosen.values(), key=newest_first))
 
 
 def with_records(

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 
-from ..archive_format import article_body, content_hash, day_of, list_title, month_of, render_article
+from ..archive_format import UNDATED, article_body, content_hash, day_of, list_title, month_of, render_article
 from ..exceptions import StorageError
 from ..identity import identity_keys
 from ..schedule import SourceState
@@ -45,7 +45,7 @@ class MemoryStore:
         records = self._records.get(slug, {})
         months: dict[str, int] = defaultdict(int)
         for record in records.values():
-            months[record.month or "undated"] += 1
+            months[record.month or UNDATED] += 1
         return SourceSummary(
             articles=len(records),
             lowest_id=min(records, default=None),
@@ -103,7 +103,7 @@ class MemoryStore:
 
     def records(self, slug: str, month: str | None = None) -> Iterator[Record]:
         for record in list(self._records.get(slug, {}).values()):
-            if month is None or (record.month or "undated") == month:
+            if month is None or (record.month or UNDATED) == month:
                 yield record
 
     def revisions(self, slug: str, article_id: int) -> tuple[Revision, ...]:

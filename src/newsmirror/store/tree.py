@@ -59,7 +59,6 @@ T = TypeVar("T")
 
 STATE_DIR: Final = ".newsmirror"
 FORMAT: Final = 2
-_V1_INDEX = f"{STATE_DIR}/index"
 
 
 class TreeStore:
@@ -110,7 +109,7 @@ class TreeStore:
             log.warning("%s/archive.json: unreadable; taken as the flat layout", STATE_DIR)
             return "flat"
         # an archive made before the file existed, or a duty-machine tree: flat, as it is
-        old = self.files.path(_V1_INDEX).is_dir() or self.files.path("articles").is_dir()
+        old = self.files.path(scan.V1_INDEX).is_dir() or self.files.path("articles").is_dir()
         return "flat" if old else self._layout_default
 
     def _keep_layout(self) -> None:
@@ -211,9 +210,6 @@ class TreeStore:
         """Write a generated page (list, README) if its bytes differ; True when written."""
         return self.files.write(relative, text)
 
-    def page_exists(self, relative: str) -> bool:
-        return self.files.path(relative).exists()
-
     # -- summaries and look-ups ------------------------------------------------------------
 
     def summary(self, slug: str) -> SourceSummary:
@@ -237,7 +233,7 @@ class TreeStore:
 
     def _has_anything(self, slug: str) -> bool:
         """Articles or an index of an older version to take the state from."""
-        for relative in (f"{_V1_INDEX}/{slug}.jsonl", f"{STATE_DIR}/legacy/{slug}.jsonl"):
+        for relative in (f"{scan.V1_INDEX}/{slug}.jsonl", f"{STATE_DIR}/legacy/{slug}.jsonl"):
             if self.files.path(relative).exists():
                 return True
         try:
@@ -561,7 +557,7 @@ class TreeStore:
             for path in sorted(base.rglob("*")) if base.is_dir() else []:
                 if path.is_file():
                     self.files.remove(path.relative_to(self.root).as_posix())
-        self.files.remove(f"{_V1_INDEX}/{slug}.jsonl")
+        self.files.remove(f"{scan.V1_INDEX}/{slug}.jsonl")
         by_month: dict[str, list[Record]] = defaultdict(list)
         for record in records:
             by_month[record.month or UNDATED].append(record)
