@@ -1,6 +1,6 @@
 """What a run costs as the archive grows: synthetic archives of 10k, 100k, 1M articles (issue 9).
 
-    python benchmarks/bench_scale.py [--sizes 10000,100000,1000000] [--tmpdir DIR] [--seed 1]
+    python benchmarks/bench_scale.py [--sizes 10000,100000,1000000] [--tmpdir DIR] [--seed 1] [--keep]
 
 For each size N it builds an archive as a user taking over a duty-machine archive has one:
 
@@ -267,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tmpdir", type=Path, default=None, help="where to build (default: the system's)")
+    parser.add_argument(
+        "--keep", action="store_true", help="leave each built archive, its feeds and its clone in place"
+    )
     options = parser.parse_args(argv)
     figures = []
     for size in (int(s) for s in options.sizes.split(",")):
@@ -275,7 +278,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"building {size:,} articles in {work} …", file=sys.stderr)
             figures.append(measure(size, work, options.seed))
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            if options.keep:
+                print(f"kept {work}", file=sys.stderr)
+            else:
+                shutil.rmtree(work, ignore_errors=True)
     print(report(figures))
     return 0
 

@@ -148,11 +148,13 @@ class Archive:
     ) -> None:
         ctx = PageContext(config, states, now, self.tree.layout, f"{self.store.archive_id()}:status")
         missing = (lambda _relative: True) if every_list else self._missing
-        for relative, text in render_pages(self.store, ctx, results, missing=missing).items():
+        pages = render_pages(self.store, ctx, results, missing=missing)
+        self._pages.know_ids(pages)  # a checkout that leaves pages out compares them by object id
+        for relative, text in pages.items():
             self._pages.write(relative, text)
 
     def _missing(self, relative: str) -> bool:
-        return not self._pages.path(relative).exists()
+        return not self._pages.exists(relative)
 
     def _commit(self, message: str) -> str | None:
         """Commit what this run wrote; then its journal is no longer needed."""

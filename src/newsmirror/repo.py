@@ -6,14 +6,17 @@ Publishing (commit, push) is ``publish``; this module opens the repository a sto
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import repair
-from .exceptions import PublishError
-from .git import git, git_dir
+from .exceptions import PublishError, StorageError
+from .git import git, git_dir, reason
+
+log = logging.getLogger(__name__)
 
 _INIT_MARK = ".git.tmp-"
 
@@ -71,16 +74,103 @@ class Repository:
         done = git(self.root, "ls-files", "-z", "-t", "--", f":(literal){prefix}")
         return [entry[2:] for entry in done.stdout.split("\0") if entry.startswith("S ")]
 
+    @property
+    def leaves_out(self) -> bool:
+        return self.sparse
+
     def in_head(self, paths: Sequence[str]) -> set[str]:
         """Those of ``paths`` (absent from the working tree) that HEAD holds: in a sparse
         checkout, articles it leaves out.  A full checkout holds every committed file, so git is
         asked only in a sparse one (one call for all the paths)."""
         if not paths or not self.sparse:
             return set()
-        query = "".join(f"HEAD:{p}\n" for p in paths)
-        done = git(self.root, "cat-file", "--batch-check=%(objecttype)", stdin=query, check=False)
-        answers = done.stdout.split("\n")
-        return {p for p, answer in zip(paths, answers, strict=False) if answer == "blob"}
+        return {path for path, (kind, _) in self.entries(paths).items() if kind == "blob"}
+
+    def entries(self, paths: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """HEAD's ``(type, object id)`` of those of ``paths`` it holds (files and folders).
+
+        Only trees are read (``ls-tree``): in a partial clone no file is downloaded for it.
+        """
+        found: dict[str, tuple[str, str]] = {}
+        for batch in _batches(paths):
+            done = git(
+                self.root, "ls-tree", "-z", "HEAD", "--", *(f":(literal){p}" for p in batch), check=False
+            )
+            for entry in done.stdout.split("\0"):
+                head, _, path = entry.partition("\t")
+                fields = head.split(" ")
+                if path and len(fields) == 3:
+                    found[path] = (fields[1], fields[2])
+        return found
+
+    def listing(self, folder: str) -> set[str]:
+        """The names (files and folders) directly in ``folder`` (``""``: the root) at HEAD; trees only."""
+        where = (f":(literal){folder}/",) if folder else ()
+        done = git(self.root, "ls-tree", "-z", "--name-only", "HEAD", "--", *where, check=False)
+        return {path.rsplit("/", 1)[-1] for path in done.stdout.split("\0") if path}
+
+    def names(self, folder: str) -> list[str]:
+        """Every file under ``folder`` at HEAD (paths from the root); trees only."""
+        done = git(
+            self.root, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", f":(literal){folder}/", check=False
+        )
+        return sorted(path for path in done.stdout.split("\0") if path)
+
+    def blobs(self, paths: Sequence[str]) -> dict[str, bytes]:
+        """HEAD's bytes of those of ``paths`` it holds as files.
+
+        A partial clone downloads the missing ones in one request per remote it was cloned
+        from (git itself would ask once per file); raises StorageError when that fails.
+        """
+        ids = {path: oid for path, (kind, oid) in self.entries(paths).items() if kind == "blob"}
+        if not ids:
+            return {}
+        self._download(sorted(set(ids.values())), sorted(ids))
+        contents = self._contents(sorted(set(ids.values())))
+        missing = sorted(path for path, oid in ids.items() if oid not in contents)
+        if missing:
+            raise StorageError(f"{self.root}: cannot read {', '.join(missing[:3])} from HEAD: git lacks them")
+        return {path: contents[oid] for path, oid in ids.items()}
+
+    @functools.cached_property
+    def _promisors(self) -> list[str]:
+        """The remotes a partial clone fetches its missing objects from."""
+        done = git(self.root, "config", "--get-regexp", r"^remote\..*\.promisor$", check=False)
+        names = []
+        for line in done.stdout.splitlines():
+            key, _, value = line.partition(" ")
+            if value.strip().lower() in ("true", "yes", "on", "1"):
+                names.append(key[len("remote.") : -len(".promisor")])
+        return names
+
+    def _download(self, oids: Sequence[str], paths: Sequence[str]) -> None:
+        for remote in self._promisors:
+            fetch = (
+                "-c", "fetch.negotiationAlgorithm=noop", "fetch", "-q", remote, "--no-tags",
+                "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none", "--stdin",
+            )  # fmt: skip
+            done = git(self.root, *fetch, stdin="".join(f"{oid}\n" for oid in oids), check=False)
+            if done.returncode == 0:
+                return
+            log.warning(
+                "%s: cannot download %d files from %s: %s", self.root, len(oids), remote, reason(done)
+            )
+        if self._promisors:
+            raise StorageError(
+                f"{self.root}: cannot download {', '.join(paths[:3])}{' …' if len(paths) > 3 else ''} "
+                "left out of this partial clone"
+            )
+
+    def _contents(self, oids: Sequence[str]) -> dict[str, bytes]:
+        done = git(
+            self.root,
+            "cat-file",
+            "--batch",
+            stdin="".join(f"{oid}\n" for oid in oids),
+            text=False,
+            check=False,
+        )
+        return _batch_contents(done.stdout)
 
     def changed(self, paths: Sequence[str]) -> list[str]:
         """Files under ``paths`` that differ from HEAD, untracked ones included."""
@@ -99,3 +189,26 @@ class Repository:
     def recover(self) -> list[str]:
         """Undo what a killed run left inside git (``repair.recover``)."""
         return repair.recover(self.root)
+
+
+_BATCH = 2000  # paths per git call: far below any command-line limit
+
+
+def _batches(paths: Sequence[str]) -> list[Sequence[str]]:
+    return [paths[i : i + _BATCH] for i in range(0, len(paths), _BATCH)]
+
+
+def _batch_contents(output: bytes) -> dict[str, bytes]:
+    """``git cat-file --batch``'s output: object id → bytes (objects it reports missing left out)."""
+    contents: dict[str, bytes] = {}
+    at = 0
+    while at < len(output):
+        end = output.index(b"\n", at)
+        header = output[at:end].split(b" ")
+        at = end + 1
+        if len(header) != 3:  # "<oid> missing"
+            continue
+        size = int(header[2])
+        contents[header[0].decode("ascii")] = output[at : at + size]
+        at += size + 1
+    return contents

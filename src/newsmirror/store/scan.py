@@ -21,10 +21,10 @@ V1_INDEX = f"{STATE_DIR}/index"
 def readable_records(files: TreeFiles, slug: str) -> dict[int, Record]:
     """Records from the state files that still read (an older version's index included)."""
     kept: dict[int, Record] = {}
-    sources = [f"{V1_INDEX}/{slug}.jsonl"]
-    base = files.path(f"{STATE_DIR}/records/{slug}")
-    if base.is_dir():
-        sources += [p.relative_to(files.root).as_posix() for p in sorted(base.glob("*.jsonl"))]
+    folder = f"{STATE_DIR}/records/{slug}"
+    months = [p for p in files.files_under(folder) if p.endswith(".jsonl") and p.count("/") == 3]
+    sources = [f"{V1_INDEX}/{slug}.jsonl", *months]
+    files.prefetch(sources)
     for relative in sources:
         text = files.read(relative)
         month = None if relative.startswith(V1_INDEX) else Path(relative).stem

@@ -80,8 +80,8 @@ class TreeStore:
         self.local = local
         self.journal = Journal(None if local is None else local / "newsmirror-journal.jsonl")
         scratch = None if local is None else local / "newsmirror-tmp"
-        self.files = TreeFiles(root, scratch, before_first=self.journal.open)
         self.head: Committed = committed if committed is not None else NothingCommitted()
+        self.files = TreeFiles(root, scratch, before_first=self.journal.open, head=self.head)
         self._committed = self.head.committed
         self.states = StateFiles(self.files, local, self._committed)
         self._layout_default = layout
@@ -109,13 +109,13 @@ class TreeStore:
             log.warning("%s/archive.json: unreadable; taken as the flat layout", STATE_DIR)
             return "flat"
         # an archive made before the file existed, or a duty-machine tree: flat, as it is
-        old = self.files.path(scan.V1_INDEX).is_dir() or self.files.path("articles").is_dir()
+        old = self.files.exists(scan.V1_INDEX) or self.files.exists("articles")
         return "flat" if old else self._layout_default
 
     def _keep_layout(self) -> None:
         """Write down the layout with the first article (a later version must not guess it)."""
         relative = f"{STATE_DIR}/archive.json"
-        if self.files.path(relative).exists():
+        if self.files.exists(relative):
             self.files.changed.add(relative)  # committed with the first articles, if not already
         else:
             self.files.write(relative, _archive_json(self.layout))
@@ -132,11 +132,11 @@ class TreeStore:
 
     def changed_paths(self) -> tuple[str, ...]:
         """What was written or removed since the last commit (``settled``): what to stage."""
-        return tuple(sorted(self.files.changed))
+        return tuple(self.files.staged())
 
     def settled(self) -> None:
         """The changes are committed: forget them and the journal."""
-        self.files.changed.clear()
+        self.files.settle()
         self.journal.clear()
 
     def interrupted(self) -> bool:
@@ -234,8 +234,10 @@ class TreeStore:
     def _has_anything(self, slug: str) -> bool:
         """Articles or an index of an older version to take the state from."""
         for relative in (f"{scan.V1_INDEX}/{slug}.jsonl", f"{STATE_DIR}/legacy/{slug}.jsonl"):
-            if self.files.path(relative).exists():
+            if self.files.exists(relative):
                 return True
+        if self.head.leaves_out and self.files.exists(f"articles/{slug}"):
+            return True  # committed, left out of this checkout
         try:
             with os.scandir(self.files.path(f"articles/{slug}")) as entries:
                 return next(entries, None) is not None
@@ -277,10 +279,12 @@ class TreeStore:
         for hashed in {L.key_hash(key) for key in wanted}:
             by_shard[L.shard_name(hashed, meta.digits)].add(hashed)
         places: set[tuple[int, str]] = set()
+        self.files.prefetch(f"{STATE_DIR}/keys/{slug}/{shard}" for shard in by_shard)
         for shard, hashes in by_shard.items():
             places.update((k.id, k.month) for k in self._key_shard(slug, shard) if k.hashed in hashes)
         months: dict[str, dict[int, Record]] = {}
         found: dict[int, Record] = {}
+        self.files.prefetch(f"{STATE_DIR}/records/{slug}/{m}.jsonl" for _, m in places if m != L.LEGACY_MONTH)
         for article_id, month in sorted(places):
             if month not in months:
                 months[month] = self._month(slug, month)
@@ -308,7 +312,7 @@ class TreeStore:
         if text is None:
             return []
         records = L.parse_records(text, where, None)
-        return [r for r in records if r.path is not None and self.files.path(r.path).exists()]
+        return [r for r in records if r.path is not None and self.files.exists(r.path)]
 
     def _healing(self, slug: str, action: Callable[[], T]) -> T:
         """``action``; when a state file of ``slug`` turns out damaged, once more after a reindex."""
@@ -413,11 +417,11 @@ class TreeStore:
 
     def _reshard_keys(self, slug: str, old_digits: int, digits: int) -> None:
         """Spread a grown source's keys over 16× more shards (rare: a source of 8k, 131k, 2M keys)."""
-        folder = self.files.path(f"{STATE_DIR}/keys/{slug}")
+        shards = [p for p in self.files.files_under(f"{STATE_DIR}/keys/{slug}") if p.endswith(".txt")]
+        self.files.prefetch(shards)
         every: list[L.KeyLine] = []
-        for path in sorted(folder.rglob("*.txt")) if folder.is_dir() else []:
-            relative = path.relative_to(self.root).as_posix()
-            every += L.parse_key_lines(path.read_text(encoding="utf-8"), relative)
+        for relative in shards:
+            every += L.parse_key_lines(self.files.read(relative) or "", relative)
             self.files.remove(relative)
         log.info("%s: %d key lines spread from %d to %d digits", slug, len(every), old_digits, digits)
         self._add_key_lines(slug, digits, every)
@@ -553,10 +557,8 @@ class TreeStore:
 
     def _rebuild(self, slug: str, records: list[Record], legacy: list[Record]) -> L.Meta:
         for folder in ("records", "keys"):
-            base = self.files.path(f"{STATE_DIR}/{folder}/{slug}")
-            for path in sorted(base.rglob("*")) if base.is_dir() else []:
-                if path.is_file():
-                    self.files.remove(path.relative_to(self.root).as_posix())
+            for relative in self.files.files_under(f"{STATE_DIR}/{folder}/{slug}"):
+                self.files.remove(relative)
         self.files.remove(f"{scan.V1_INDEX}/{slug}.jsonl")
         by_month: dict[str, list[Record]] = defaultdict(list)
         for record in records:
