@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
@@ -336,11 +336,18 @@ def run_measured(
 
 
 def run_newsmirror(
-    label: str, archive: Path, sources: Path, logs: Path, args: Sequence[str] | None = None
+    label: str,
+    archive: Path,
+    sources: Path,
+    logs: Path,
+    args: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[Measured, dict[str, Any]]:
-    """``newsmirror run --json`` (or ``args``) in a child, with its CPU and RSS split."""
+    """``newsmirror run --json`` (or ``args``) in a child (environment ``env``, default this
+    process's), with its CPU and RSS split."""
     usage_path = logs / f"{label.replace(' ', '-')}.rusage.json"
-    env = {**os.environ, RUSAGE_ENV: str(usage_path)}
+    env = {**(env if env is not None else os.environ), RUSAGE_ENV: str(usage_path)}
     given = (
         args if args is not None else ["run", "--archive", str(archive), "--sources", str(sources), "--json"]
     )

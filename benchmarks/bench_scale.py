@@ -26,6 +26,7 @@ detached maintenance is waited for before the next step. Prints one table;
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import subprocess
@@ -41,8 +42,11 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import yaml
+
 from bench_run import Corpus, Measured, feed_server, run_measured, run_newsmirror, wait_for_detached
 from newsmirror.archive_format import render_article
+from newsmirror.scaffold import WorkflowSettings, render_workflow
 from newsmirror.types import FIRST_ID, Article
 
 SOURCES = 9
@@ -155,16 +159,50 @@ class Figures:
     git_total: int
 
 
-def workflow_clone(archive: Path, clone: Path, logs: Path) -> Measured:
-    """The checkout of the generated workflow (actions/checkout with its settings), as one step."""
+def workflow_checkout() -> tuple[dict[str, str], dict[str, str]]:
+    """What the generated workflow gives actions/checkout (``with``) and every git (``env``)."""
+    flow = yaml.load(render_workflow(WorkflowSettings()), Loader=yaml.BaseLoader)
+    [job] = flow["jobs"].values()
+    return job["steps"][0]["with"], job.get("env", {})
+
+
+def workflow_clone(archive: Path, clone: Path, logs: Path) -> tuple[Measured, dict[str, str]]:
+    """The checkout of the generated workflow (actions/checkout with its settings), as one step;
+    and the environment the job's steps run in."""
+    step, job_env = workflow_checkout()
+    cone = "--cone" if step["sparse-checkout-cone-mode"] == "true" else "--no-cone"
+    folders = " ".join(step["sparse-checkout"].split())
     script = (
         "set -e; "
-        f"git clone -q --no-checkout --no-tags --depth=1 --filter=blob:none file://{archive} {clone}; "
-        f"git -C {clone} sparse-checkout set --cone .newsmirror lists; "
+        f"git clone -q --no-checkout --no-tags --depth={step['fetch-depth']} --filter={step['filter']} "
+        f"file://{archive} {clone}; "
+        f"git -C {clone} sparse-checkout set {cone} {folders}; "
         f"git -C {clone} checkout -q main"
     )
-    measured, _ = run_measured("workflow clone", ["sh", "-c", script], logs)
-    return measured
+    env = {**os.environ, **job_env}
+    measured, _ = run_measured("workflow clone", ["sh", "-c", script], logs, env)
+    return measured, env
+
+
+@dataclass
+class InCheckout:
+    clone: Measured
+    no_change: Measured
+    incremental: Measured
+    new: int
+
+
+def measure_checkout(work: Path, sources: Path, logs: Path) -> InCheckout:
+    """In a fresh checkout made the workflow's way: a no-change run (feeds as ``feeds-now``),
+    then an incremental one (``feeds-later``): what an hourly CI job pays."""
+    archive, feeds, clone_dir = work / "archive", work / "feeds", work / "clone"
+    shutil.rmtree(clone_dir, ignore_errors=True)
+    shutil.copytree(work / "feeds-now", feeds, dirs_exist_ok=True)
+    clone, env = workflow_clone(archive, clone_dir, logs)
+    no_change, _ = run_newsmirror("clone no-change run", clone_dir, sources, logs, env=env)
+    shutil.copytree(work / "feeds-later", feeds, dirs_exist_ok=True)
+    incremental, result = run_newsmirror("clone incremental run", clone_dir, sources, logs, env=env)
+    return InCheckout(clone, no_change, incremental, int(result.get("new", 0)))
 
 
 def measure(size: int, work: Path, seed: int) -> Figures:
@@ -197,15 +235,14 @@ def measure(size: int, work: Path, seed: int) -> Figures:
         incremental, result = run_newsmirror("incremental run", archive, sources, logs)
         wait_for_detached(archive)
         growth = git_bytes(archive) - before
-        clone_dir = work / "clone"
-        clone = workflow_clone(archive, clone_dir, logs)
-        clone_no_change, _ = run_newsmirror("clone no-change run", clone_dir, sources, logs)
+        shutil.copytree(feeds, work / "feeds-now")
         later = fresh_items(size + FEED_ITEMS, seed + 7)
-        write_feeds(feeds, {slug: [*later[slug], *items, *newest[slug]] for slug, items in fresh.items()})
-        clone_incremental, clone_result = run_newsmirror("clone incremental run", clone_dir, sources, logs)
+        after = {slug: [*later[slug], *items, *newest[slug]] for slug, items in fresh.items()}
+        write_feeds(work / "feeds-later", after)
+        checkout = measure_checkout(work, sources, logs)
     return Figures(
         size, build_s, imported, reshard, first, no_change, incremental, int(result.get("new", 0)), growth,
-        clone, clone_no_change, clone_incremental, int(clone_result.get("new", 0)), flat_largest,
+        checkout.clone, checkout.no_change, checkout.incremental, checkout.new, flat_largest,
         largest_folder(archive), git_bytes(archive),
     )  # fmt: skip
 
@@ -260,6 +297,26 @@ def report(all_figures: list[Figures]) -> str:
     return "\n".join(lines)
 
 
+def checkout_again(work: Path) -> str:
+    """The workflow's checkout of a kept archive, measured again (after a change of the code
+    or of the workflow), with the feeds the kept run used."""
+    logs = work / "logs"
+    with feed_server(work / "feeds") as base:
+        sources = work / "sources.toml"
+        write_sources(sources, base)
+        checkout = measure_checkout(work, sources, logs)
+    return "\n".join(
+        [
+            f"  {'':<24} {'wall s':>8} {'CPU s':>8} {'python + git':>15} {'RSS MB':>8} {'exit':>5}",
+            row("workflow clone", checkout.clone),
+            row("  + no-change run", checkout.no_change),
+            row("  + incremental run", checkout.incremental),
+            f"  no-change {checkout.clone.wall_s + checkout.no_change.wall_s:.1f} s wall with the clone; "
+            f"incremental ({checkout.new} new) {checkout.clone.wall_s + checkout.incremental.wall_s:.1f} s",
+        ]
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -270,7 +327,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="leave each built archive, its feeds and its clone in place"
     )
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=None,
+        metavar="WORK",
+        help="only measure the workflow's checkout again, in an archive a --keep run left in WORK",
+    )
     options = parser.parse_args(argv)
+    if options.checkout is not None:
+        print(checkout_again(options.checkout))
+        return 0
     figures = []
     for size in (int(s) for s in options.sizes.split(",")):
         work = Path(tempfile.mkdtemp(prefix=f"bench-scale-{size}-", dir=options.tmpdir))

@@ -281,11 +281,17 @@ def test_workflow_steps_install_cache_and_run_push(archive: Path) -> None:
     [job] = workflow(archive)["jobs"].values()
     steps = job["steps"]
     assert [s.get("uses") for s in steps if "uses" in s] == [CHECKOUT, SETUP_PYTHON]
-    assert steps[0]["with"] == {  # the state and lists alone (tests/test_sparse_clone.py runs in one)
+    assert steps[0]["with"] == {  # the summaries alone (tests/test_sparse_clone.py runs in one)
         "fetch-depth": "1",
         "filter": "blob:none",
-        "sparse-checkout": ".newsmirror\nlists\n",
+        "sparse-checkout": ".newsmirror/sources\n",
         "sparse-checkout-cone-mode": "true",
+    }
+    # every git of the job, actions/checkout's too, keeps a sparse index
+    assert job["env"] == {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "index.sparse",
+        "GIT_CONFIG_VALUE_0": "true",
     }
     assert steps[1]["with"] == {
         "python-version": "3.11",

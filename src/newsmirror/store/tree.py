@@ -282,13 +282,22 @@ class TreeStore:
         self.files.prefetch(f"{STATE_DIR}/keys/{slug}/{shard}" for shard in by_shard)
         for shard, hashes in by_shard.items():
             places.update((k.id, k.month) for k in self._key_shard(slug, shard) if k.hashed in hashes)
+        # the summary keeps the newest records as their month shards hold them: what a feed
+        # carries again is found there, and its month shard is not read (nor downloaded); one
+        # without a feed hash may have learnt it in its shard before summaries kept it (0.9)
+        listed = {(r.id, r.month or UNDATED): r for r in meta.summary.listed if r.path is None and r.feed_sha}
         months: dict[str, dict[int, Record]] = {}
         found: dict[int, Record] = {}
-        self.files.prefetch(f"{STATE_DIR}/records/{slug}/{m}.jsonl" for _, m in places if m != L.LEGACY_MONTH)
+        unlisted = sorted(place for place in places if place not in listed)
+        self.files.prefetch(
+            f"{STATE_DIR}/records/{slug}/{m}.jsonl" for _, m in unlisted if m != L.LEGACY_MONTH
+        )
         for article_id, month in sorted(places):
-            if month not in months:
-                months[month] = self._month(slug, month)
-            record = months[month].get(article_id)
+            record = listed.get((article_id, month))
+            if record is None:
+                if month not in months:
+                    months[month] = self._month(slug, month)
+                record = months[month].get(article_id)
             if record is not None and not wanted.isdisjoint(L.record_keys(record)):
                 found[record.id] = record
         return list(found.values())
@@ -469,6 +478,12 @@ class TreeStore:
                 by_month[record.month or UNDATED].append(replace(record, feed_sha=feed_shas[record.id]))
         for month, changed in by_month.items():
             self._write_month(slug, month, changed)
+        if by_month:  # the summary's records stay what the month shards hold
+            meta = self._meta(slug)
+            learned = [replace(r, month=m) for m, group in by_month.items() for r in group]
+            summary = L.with_records(meta.summary, [], learned)
+            if summary != meta.summary:
+                self._save_meta(slug, replace(meta, summary=summary))
 
     def records(self, slug: str, month: str | None = None) -> Iterator[Record]:
         months = [month] if month is not None else [*self.summary(slug).months]
