@@ -73,7 +73,9 @@ def test_a_bare_ampersand_is_kept_as_an_ampersand() -> None:
 
 
 def test_an_entity_html_does_not_know_either_is_kept_as_text() -> None:
-    data = b"<rss><channel><item><title>a &bogus; b</title><link>https://e.com/1</link></item></channel></rss>"
+    data = (
+        b"<rss><channel><item><title>a &bogus; b</title><link>https://e.com/1</link></item></channel></rss>"
+    )
     (entry,) = recovered(data).entries
     assert entry.title == "a &bogus; b"
 
@@ -143,10 +145,14 @@ def test_tags_that_do_not_match_are_recovered() -> None:
 
 
 def test_items_swallowed_by_a_lost_end_tag_are_found_in_order() -> None:
-    data = b"<rss><channel>" + b"".join(
-        b"<item><title>%d</title><link>https://e.com/%d</link>%s</item>" % (n, n, body)
-        for n, body in ((1, b"<description><p>x<span>y</p></description>"), (2, b""), (3, b""))
-    ) + b"</channel></rss>"
+    data = (
+        b"<rss><channel>"
+        + b"".join(
+            b"<item><title>%d</title><link>https://e.com/%d</link>%s</item>" % (n, n, body)
+            for n, body in ((1, b"<description><p>x<span>y</p></description>"), (2, b""), (3, b""))
+        )
+        + b"</channel></rss>"
+    )
     feed = recovered(data)
     assert [e.title for e in feed.entries] == ["1", "2", "3"]
     assert feed.recovered is not None

@@ -110,7 +110,7 @@ def test_a_body_that_is_all_active_comes_out_empty_not_as_escaped_text() -> None
     "prose",
     [
         "<p>javascript: 一种语言；vbscript: 已淘汰；data: text/html 是一种类型</p>",
-        "<noscript><img src=\"https://e.com/a.jpg\"></noscript><p>懒加载的图片</p>",
+        '<noscript><img src="https://e.com/a.jpg"></noscript><p>懒加载的图片</p>',
         '<img src="data:image/svg+xml,%3Csvg%20xmlns=%22http://www.w3.org/2000/svg%22%3E%3C/svg%3E">',
         "<p>一段文字 <code>&lt;script&gt;</code> 和注释</p><!-- <script>旧的</script> -->",
         '<iframe src="https://www.youtube.com/embed/x"><script>alert(1)</script></iframe>',

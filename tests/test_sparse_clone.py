@@ -217,3 +217,25 @@ def test_keys_spread_over_more_shards_in_a_sparse_checkout_lose_none(
     TreeStore(rebuilt, local=rebuilt / ".git").reindex("news")  # the keys of the article files
     assert spread == {p.name: p.read_bytes() for p in (rebuilt / ".newsmirror/keys/news").iterdir()}
     assert sum(len(b.splitlines()) for b in spread.values()) == 10 * 2
+
+
+def test_state_that_cannot_be_downloaded_fails_that_source_with_the_reason(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runner.sources({"name": "新闻", "slug": "news", "url": runner.feed("news", rss(*OLD))})
+    assert runner.run() == 0
+    origin, work = sparse_clone(runner)
+    origin.rename(origin.with_name("gone.git"))  # the remote is unreachable from now on
+    capsys.readouterr()
+    assert runner.run(archive=work) == 1  # the source failed; nothing was taken for new
+    out = capsys.readouterr()
+    said = out.out + out.err
+    assert "cannot download" in said and ".newsmirror/keys/news/" in said
+    changed = sh(work, "show", "--name-only", "--format=", "HEAD").split()
+    assert sorted(changed) == [
+        ".newsmirror/status.json",
+        "README.md",
+        "status.md",
+        "status.xml",
+    ]  # the failure
+    assert not (work / "articles").exists()

@@ -46,8 +46,12 @@ def test_escape_sequences_in_titles_reach_no_terminal_and_invisible_titles_are_s
     assert "\\u001b\\u0007" in out  # the skipped item is named, its characters escaped
 
     titles = [runner.article("news", i).split("\n")[1] for i in runner.ids("news")]
-    assert sorted(titles) == sorted(["[标题[2J[H]0;pwned]8;;https://evil.example\\点我]8;;\\\x9b31m\u202e](https://e.com/a)",
-                                     "[[2J](https://e.com/c)"])
+    assert sorted(titles) == sorted(
+        [
+            "[标题[2J[H]0;pwned]8;;https://evil.example\\点我]8;;\\\x9b31m\u202e](https://e.com/a)",
+            "[[2J](https://e.com/c)",
+        ]
+    )
 
     assert runner.run("--json") == 0
     report = capsys.readouterr().out
