@@ -230,7 +230,8 @@ def test_state_that_cannot_be_downloaded_fails_that_source_with_the_reason(
     assert runner.run(archive=work) == 1  # the source failed; nothing was taken for new
     out = capsys.readouterr()
     said = out.out + out.err
-    assert "cannot download" in said and ".newsmirror/keys/news/" in said
+    assert "cannot download" in said
+    assert ".newsmirror/keys/news/" in said
     changed = sh(work, "show", "--name-only", "--format=", "HEAD").split()
     assert sorted(changed) == [
         ".newsmirror/status.json",
