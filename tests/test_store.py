@@ -206,3 +206,26 @@ def test_records_of_legacy_files_are_found_but_not_listed(tmp_path: Path) -> Non
     known = make(tmp_path).known("s", identity_keys("https://e.com/a_(b)", None), (), 1)
     assert [r.path for r in known.legacy] == ["articles/站/1048000_旧.md"]
     assert (store.summary("s").articles, store.summary("s").listed) == (1, ())
+
+
+def test_keys_spread_over_more_shards_as_a_source_grows_and_every_article_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lines, "SHARD_LINES", 1)  # 16 key lines a digit: 1, 2, then 3 digits
+    store = make(tmp_path)
+    keys = store.root / ".newsmirror/keys/s"
+    seen_digits = set()
+    for batch in range(40):  # 4 articles, 12 key lines (guid, link, id) a batch
+        ids = range(1000 + batch * 4, 1000 + batch * 4 + 4)
+        store.add("s", [article(i) for i in ids], feed_dates={})
+        names = [p.relative_to(keys).as_posix() for p in keys.rglob("*.txt")]
+        seen_digits.add(len(names[0].replace("/", "")) - len(".txt"))
+        assert len({len(n) for n in names}) == 1  # no shard of the old width is left
+    assert seen_digits == {1, 2, 3}
+    store = make(tmp_path)  # a new run, reading the shards only
+    for i in range(1000, 1000 + 40 * 4):
+        found = store.known("s", identity_keys(f"https://e.com/{i}", f"g{i}"), (), 0).records
+        assert list(found) == [i]
+    spread = {p.relative_to(keys).as_posix(): p.read_bytes() for p in keys.rglob("*.txt")}
+    store.reindex("s")  # what the article files give
+    assert spread == {p.relative_to(keys).as_posix(): p.read_bytes() for p in keys.rglob("*.txt")}

@@ -79,8 +79,17 @@ class TreeFiles:
         if not self._leaves_out(relative):
             return None
         if relative not in self._from_head:
+            if not self._in_head(relative):
+                return None  # known from its folder's listing: nothing to download
             self.prefetch([relative])
         return self._from_head.get(relative)
+
+    def _in_head(self, relative: str) -> bool:
+        """Whether HEAD has ``relative``, from its folder's listing (one git call a folder)."""
+        folder, _, name = relative.rpartition("/")
+        if folder not in self._listings:
+            self._listings[folder] = self.head.listing(folder)
+        return name in self._listings[folder]
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read those of ``paths`` the checkout left out from HEAD, together: a partial clone
@@ -98,12 +107,7 @@ class TreeFiles:
         """Whether the file or folder is there: in the tree, or committed and left out of it."""
         if self.path(relative).exists():
             return True
-        if not self._leaves_out(relative):
-            return False
-        folder, _, name = relative.rpartition("/")
-        if folder not in self._listings:
-            self._listings[folder] = self.head.listing(folder)
-        return name in self._listings[folder]
+        return self._leaves_out(relative) and self._in_head(relative)
 
     def files_under(self, folder: str) -> list[str]:
         """Every file under ``folder``: the tree's, and those committed that it leaves out."""
@@ -151,6 +155,8 @@ class TreeFiles:
         if relative in self._from_head:
             return self._from_head[relative] == data
         if relative not in self._head_ids:
+            if not self._in_head(relative):
+                return False
             self.know_ids([relative])
         oid = self._head_ids.get(relative)
         return oid is not None and oid == _git_blob_id(data, len(oid))
@@ -201,6 +207,7 @@ class TreeFiles:
 
     def remove(self, relative: str) -> None:
         path = self.path(relative)
+        self._from_head.pop(relative, None)
         if not path.exists():
             if self.exists(relative):  # committed, left out of the checkout: removed all the same
                 self._note_first()

@@ -59,6 +59,8 @@ T = TypeVar("T")
 
 STATE_DIR: Final = ".newsmirror"
 FORMAT: Final = 2
+_SHARDS_AT_ONCE: Final = 256
+"""Key shards re-spread per batch (a partial clone downloads a batch in one request)."""
 
 
 class TreeStore:
@@ -425,15 +427,26 @@ class TreeStore:
             self.files.write(f"{STATE_DIR}/keys/{slug}/{shard}", L.key_text([*old, *lines]))
 
     def _reshard_keys(self, slug: str, old_digits: int, digits: int) -> None:
-        """Spread a grown source's keys over 16× more shards (rare: a source of 8k, 131k, 2M keys)."""
+        """Spread a grown source's keys over 16× more shards (rare: a source of 8k, 131k, 2M keys).
+
+        A new shard's name extends an old one's prefix, so the old shards are split one at a
+        time: a run holds one shard's lines, whatever the source's size.
+        """
         shards = [p for p in self.files.files_under(f"{STATE_DIR}/keys/{slug}") if p.endswith(".txt")]
-        self.files.prefetch(shards)
-        every: list[L.KeyLine] = []
-        for relative in shards:
-            every += L.parse_key_lines(self.files.read(relative) or "", relative)
-            self.files.remove(relative)
-        log.info("%s: %d key lines spread from %d to %d digits", slug, len(every), old_digits, digits)
-        self._add_key_lines(slug, digits, every)
+        spread = 0
+        for start in range(0, len(shards), _SHARDS_AT_ONCE):
+            chunk = shards[start : start + _SHARDS_AT_ONCE]
+            self.files.prefetch(chunk)  # in a partial clone: downloaded together
+            for relative in chunk:
+                lines = list(L.parse_key_lines(self.files.read(relative) or "", relative))
+                self.files.remove(relative)
+                by_shard: dict[str, list[L.KeyLine]] = defaultdict(list)
+                for line in lines:
+                    by_shard[L.shard_name(line.hashed, digits)].append(line)
+                for shard, group in by_shard.items():
+                    self.files.write(f"{STATE_DIR}/keys/{slug}/{shard}", L.key_text(group))
+                spread += len(lines)
+        log.info("%s: %d key lines spread from %d to %d digits", slug, spread, old_digits, digits)
 
     def _save_meta(self, slug: str, meta: L.Meta) -> None:
         self._metas[slug] = meta
