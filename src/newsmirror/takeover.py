@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
@@ -120,8 +120,7 @@ def _locked(root: Path) -> AbstractContextManager[None]:
 def _take_over_source(store: TreeStore, source: Source) -> SourceReport:
     legacy, stray = _scan_source(store.root, source)
     store.adopt_legacy(source.slug, legacy)
-    records = list(store.records(source.slug))
-    return _report(source, records, stray)
+    return _report(source, store, stray)
 
 
 def _scan_source(root: Path, source: Source) -> tuple[list[Record], list[str]]:
@@ -183,26 +182,42 @@ def _legacy_record(root: Path, relative: str, name: str) -> Record:
     return replace(record_from_text(int(match.group(1)), text), path=relative)
 
 
-def _report(source: Source, records: list[Record], stray: list[str]) -> SourceReport:
-    times = [r.ms for r in records if r.ms is not None]
+def _report(source: Source, store: TreeStore, stray: list[str]) -> SourceReport:
+    """What the import found in a source, read month by month (never the whole source at once)."""
+    current = legacy = undated = 0
+    lowest: int | None = None
+    newest: int | None = None
+    links: Counter[int] = Counter()
+    for record in store.records(source.slug):
+        legacy += record.path is not None
+        undated += record.ms is None
+        lowest = record.id if lowest is None else min(lowest, record.id)
+        if record.ms is not None:
+            newest = record.ms if newest is None else max(newest, record.ms)
+        if record.link:
+            links[hash(record.link)] += 1
+        current += record.path is None
+    shared = {h for h, count in links.items() if count > 1}
+    del links
     return SourceReport(
         slug=source.slug,
         name=source.name,
-        current=sum(1 for r in records if r.path is None),
-        legacy=sum(1 for r in records if r.path is not None),
-        undated=sum(1 for r in records if r.ms is None),
+        current=current,
+        legacy=legacy,
+        undated=undated,
         stray=tuple(stray),
-        duplicates=_duplicates(source.slug, records),
-        lowest_id=min((r.id for r in records), default=None),
-        newest_ms=max(times, default=None),
+        duplicates=_duplicates(source.slug, store, shared) if shared else (),
+        lowest_id=lowest,
+        newest_ms=newest,
     )
 
 
-def _duplicates(slug: str, records: Iterable[Record]) -> tuple[tuple[str, ...], ...]:
-    """Files sharing one link, each group sorted, groups in order of their first file."""
+def _duplicates(slug: str, store: TreeStore, shared: set[int]) -> tuple[tuple[str, ...], ...]:
+    """Files sharing one link (among those whose link's hash is ``shared``), each group sorted,
+    groups in order of their first file."""
     by_link: dict[str, list[str]] = defaultdict(list)
-    for record in records:
-        if record.link:
+    for record in store.records(slug):
+        if record.link and hash(record.link) in shared:
             by_link[record.link].append(record.path or f"articles/{slug}/{record.id}.md")
     return tuple(sorted(tuple(sorted(paths)) for paths in by_link.values() if len(paths) > 1))
 

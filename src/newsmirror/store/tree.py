@@ -52,6 +52,7 @@ from . import notes, scan
 from .files import TreeFiles
 from .head import Committed, NothingCommitted
 from .journal import Journal
+from .rebuild import Spill
 from .states import StateFiles
 
 log = logging.getLogger(__name__)
@@ -556,25 +557,38 @@ class TreeStore:
 
     def reindex(self, slug: str) -> L.Meta:
         """Rebuild every state file of ``slug`` from its article files (the tree is the truth),
-        keeping what only the state knows (guids, the feeds' dates) from any line that reads."""
+        keeping what only the state knows (guids, the feeds' dates) from any line that reads.
+
+        The records go to temporary files as they are read (``rebuild.Spill``): memory holds one
+        month or one sixteenth of the keys at a time, not the source's records."""
         self._reindexed.add(slug)
-        kept = scan.readable_records(self.files, slug)
-        records = []
-        for article_id, relative in scan.article_files(self.files, self.head, slug, self.layout):
-            old = kept.get(article_id)
-            if old is not None and not self.files.path(relative).exists():
-                records.append(old)  # not checked out (a sparse checkout): its state line is trusted
-                continue
-            text = self._article_text(relative) or ""
-            from_file = record_from_text(article_id, text)
-            if old is not None:
-                from_file = replace(from_file, guid=old.guid, feed_date=old.feed_date)
-                from_file = replace(from_file, month=old.month or from_file.month)
-            if self.layout == "monthly":
-                month, day = scan.filed_under(relative)
-                from_file = replace(from_file, month=month or from_file.month, day=day or from_file.day)
-            records.append(from_file)
-        return self._rebuild(slug, records, self._legacy(slug))
+        readable = scan.readable_records(self.files, slug)
+        # a sparse checkout trusts the lines of the files it leaves out, so keeps them whole;
+        # a full one needs of a line only what the file does not say
+        kept = readable if self.head.leaves_out else {i: _only_the_state_s(r) for i, r in readable.items()}
+        del readable
+        legacy = self._legacy(slug)
+        with Spill(None if self.local is None else self.local / "newsmirror-tmp") as spill:
+            for article_id, relative in scan.article_files(self.files, self.head, slug, self.layout):
+                old = kept.pop(article_id, None)
+                if old is not None and not self.files.path(relative).exists():
+                    spill.add(old)  # not checked out (a sparse checkout): its state line is trusted
+                else:
+                    spill.add(self._record_of_file(article_id, relative, old))
+            for record in legacy:
+                spill.add_legacy(record)
+            return self._rebuild(slug, spill)
+
+    def _record_of_file(self, article_id: int, relative: str, old: Record | None) -> Record:
+        """The record an article file gives, with what only the state knew from ``old``."""
+        from_file = record_from_text(article_id, self._article_text(relative) or "")
+        if old is not None:
+            from_file = replace(from_file, guid=old.guid, feed_date=old.feed_date)
+            from_file = replace(from_file, month=old.month or from_file.month)
+        if self.layout == "monthly":
+            month, day = scan.filed_under(relative)
+            from_file = replace(from_file, month=month or from_file.month, day=day or from_file.day)
+        return from_file
 
     def adopt_legacy(self, slug: str, legacy: Iterable[Record]) -> None:
         """Record article files kept outside ``articles/<slug>/`` (see ``SourceIndex.legacy``)."""
@@ -583,27 +597,17 @@ class TreeStore:
         self._keep_layout()
         self._metas[slug] = self.reindex(slug)
 
-    def _rebuild(self, slug: str, records: list[Record], legacy: list[Record]) -> L.Meta:
+    def _rebuild(self, slug: str, spill: Spill) -> L.Meta:
         for folder in ("records", "keys"):
             for relative in self.files.files_under(f"{STATE_DIR}/{folder}/{slug}"):
                 self.files.remove(relative)
         self.files.remove(f"{scan.V1_INDEX}/{slug}.jsonl")
-        by_month: dict[str, list[Record]] = defaultdict(list)
-        for record in records:
-            by_month[record.month or UNDATED].append(record)
-        for month, group in by_month.items():
-            self.files.write(f"{STATE_DIR}/records/{slug}/{month}.jsonl", L.records_text(group))
-        every = [line for r in [*records, *legacy] for line in L.key_lines(r)]
-        digits = L.digits_for(len(every))
-        self._add_key_lines(slug, digits, every)
-        ids = [r.id for r in (*records, *legacy)]
-        summary = SourceSummary(
-            articles=len(ids),
-            lowest_id=min(ids, default=None),
-            listed=L.listed(records),
-            months=dict(sorted(_month_counts(records).items())),
-        )
-        meta = L.Meta(summary, digits, len(every))
+        for month, text in spill.months():
+            self.files.write(f"{STATE_DIR}/records/{slug}/{month}.jsonl", text)
+        digits = L.digits_for(spill.key_lines)
+        for shard, text in spill.key_shards(digits):
+            self.files.write(f"{STATE_DIR}/keys/{slug}/{shard}", text)
+        meta = L.Meta(spill.summary(), digits, spill.key_lines)
         self._save_meta(slug, meta)
         return meta
 
@@ -623,11 +627,9 @@ def _record(article: Article, text: str, feed_date: str | None) -> Record:
     )
 
 
-def _month_counts(records: Iterable[Record]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for record in records:
-        counts[record.month or UNDATED] += 1
-    return dict(counts)
+def _only_the_state_s(record: Record) -> Record:
+    """What a reindex keeps of a readable state line whose file it reads: what the file lacks."""
+    return Record(record.id, None, "", "", guid=record.guid, feed_date=record.feed_date, month=record.month)
 
 
 def _archive_json(layout: str) -> str:
