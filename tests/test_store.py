@@ -229,3 +229,19 @@ def test_keys_spread_over_more_shards_as_a_source_grows_and_every_article_is_fou
     spread = {p.relative_to(keys).as_posix(): p.read_bytes() for p in keys.rglob("*.txt")}
     store.reindex("s")  # what the article files give
     assert spread == {p.relative_to(keys).as_posix(): p.read_bytes() for p in keys.rglob("*.txt")}
+
+
+def test_an_article_copied_by_hand_into_a_second_folder_is_indexed_once(tmp_path: Path) -> None:
+    store = TreeStore(tmp_path / "archive", local=None, layout="monthly")
+    for folder in ("2024/05/18", "2024/05/19"):  # the same id filed under two days
+        path = store.root / f"articles/s/{folder}/7.md"
+        path.parent.mkdir(parents=True)
+        path.write_text(ARTICLE, encoding="utf-8")
+    other = store.root / "articles/s/2024/05/18/8.md"
+    other.write_text(ARTICLE.replace("a_(b)", "c"), encoding="utf-8")
+    store.files.write(".newsmirror/archive.json", '{"format": 2, "layout": "monthly"}\n')
+    store.reindex("s")
+    records = {r.id: r for r in store.records("s")}
+    assert sorted(records) == [7, 8]
+    assert (records[7].month, records[7].day) == ("2024-05", 19)  # the folder that sorts last
+    assert store.summary("s").articles == 2

@@ -3,7 +3,10 @@ rebuilds the state from (the tree is the truth)."""
 
 from __future__ import annotations
 
+import itertools
 import os
+from array import array
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..archive_format import ARTICLE_NAME, Layout
@@ -36,36 +39,78 @@ def readable_records(files: TreeFiles, slug: str) -> dict[int, Record]:
     return kept
 
 
-def article_files(files: TreeFiles, head: Committed, slug: str, layout: Layout) -> list[tuple[int, str]]:
-    """(id, path) of every article file of ``slug``: in the working tree, and those git tracks
-    that a sparse checkout leaves out."""
-    found = dict(_tree_files(files, slug, layout))
-    for relative in head.tracked(f"articles/{slug}/"):
-        match = ARTICLE_NAME.match(relative.rsplit("/", 1)[-1])
-        depth = relative.count("/")
-        if match and relative not in found.values() and (depth == 2 or layout == "monthly"):
-            found.setdefault(int(match.group(1)), relative)
-    return sorted(found.items())
+class ArticleFiles:
+    """The article files of a source, held compactly: the ids in each folder (a million paths
+    as strings would take 200 MB)."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, array[int]] = {}
+
+    def add(self, folder: str, article_id: int) -> None:
+        if folder not in self._folders:
+            self._folders[folder] = array("q")
+        self._folders[folder].append(article_id)
+
+    def ids(self) -> set[int]:
+        return {i for ids in self._folders.values() for i in ids}
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        """(id, path) of each; an id found in two folders (a copy made by hand) counts once,
+        in the folder that sorts last."""
+        chosen = self._chosen_for_duplicates()
+        for folder, ids in self._folders.items():
+            for article_id in ids:
+                if chosen.get(article_id, folder) == folder:
+                    yield article_id, f"{folder}/{article_id}.md"
+
+    def _chosen_for_duplicates(self) -> dict[int, str]:
+        if len(self._folders) < 2:
+            return {}
+        every = sorted(i for ids in self._folders.values() for i in ids)
+        twice = {a for a, b in itertools.pairwise(every) if a == b}
+        del every
+        chosen: dict[int, str] = {}
+        for folder, ids in self._folders.items():
+            for article_id in twice.intersection(ids):
+                chosen[article_id] = max(folder, chosen.get(article_id, folder))
+        return chosen
 
 
-def _tree_files(files: TreeFiles, slug: str, layout: Layout) -> list[tuple[int, str]]:
+def article_files(files: TreeFiles, head: Committed, slug: str, layout: Layout) -> ArticleFiles:
+    """Every article file of ``slug``: in the working tree, and those git tracks that a sparse
+    checkout leaves out."""
+    found = _tree_files(files, slug, layout)
+    left_out = head.tracked(f"articles/{slug}/")
+    present = found.ids() if left_out else set()
+    for relative in left_out:
+        folder, _, name = relative.rpartition("/")
+        match = ARTICLE_NAME.match(name)
+        if match and (relative.count("/") == 2 or layout == "monthly"):
+            article_id = int(match.group(1))
+            if article_id not in present:
+                present.add(article_id)
+                found.add(folder, article_id)
+    return found
+
+
+def _tree_files(files: TreeFiles, slug: str, layout: Layout) -> ArticleFiles:
+    found = ArticleFiles()
     base = files.path(f"articles/{slug}")
     if not base.exists():
-        return []
+        return found
     if not base.is_dir():
         raise StorageError(f"{base}: cannot list articles: not a folder")
-    found = []
     try:
         for dirpath, dirnames, filenames in os.walk(base, onerror=_raise):
-            dirnames[:] = [d for d in dirnames if layout == "monthly" and not d.startswith(".")]
+            dirnames[:] = sorted(d for d in dirnames if layout == "monthly" and not d.startswith("."))
+            folder = Path(dirpath).relative_to(files.root).as_posix()
             for name in filenames:
                 match = ARTICLE_NAME.match(name)
                 if match:
-                    relative = Path(dirpath, name).relative_to(files.root).as_posix()
-                    found.append((int(match.group(1)), relative))
+                    found.add(folder, int(match.group(1)))
     except OSError as e:
         raise StorageError(f"{base}: cannot list articles: {e}") from e
-    return sorted(found)
+    return found
 
 
 def _raise(error: OSError) -> None:
