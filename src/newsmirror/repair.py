@@ -139,8 +139,10 @@ def _rebuild_unreadable_index(root: Path, folder: Path) -> list[str]:
     if not index.exists():
         return []
     # git reads (and checks) the whole index for any pathspec; one that matches nothing keeps
-    # the output empty on an archive of any size.
-    readable = git(root, "ls-files", "--", ":(top,literal).newsmirror-matches-nothing", check=False)
+    # the output empty on an archive of any size. `status`, not `ls-files`: ls-files expands a
+    # sparse index into a million entries (1.2 s at 1M articles); status reads it as it is.
+    nothing = ":(top,literal).newsmirror-matches-nothing"
+    readable = git(root, "status", "--porcelain", "--untracked-files=no", "--", nothing, check=False)
     if readable.returncode == 0:
         return []
     broken = index.with_name("index.unreadable")
