@@ -186,6 +186,13 @@ def test_new_articles_in_a_sparse_checkout_go_into_the_state_and_every_page(runn
     fresh = [It(f"新闻{n}", f"https://e.com/new{n}", "Thu, 01 Jan 2026 07:00:00 GMT") for n in range(3)]
     runner.feed("news", rss(*fresh, *OLD))
     assert runner.run("--push", archive=work) == 0
+    # committed straight into HEAD's trees: the checkout is as sparse and as clean as it was,
+    # its index a handful of entries (staging them would have expanded it to every file)
+    assert not (work / "articles").exists()
+    assert sh(work, "status", "--porcelain") == ""
+    indexed = sh(work, "ls-files", "--sparse").splitlines()
+    assert "articles/" in indexed
+    assert not any(p.startswith("articles/news") for p in indexed)
     sh(runner.archive, "pull", "-q", str(origin), "main")
     assert len(runner.ids("news")) == 8
     month = (runner.archive / "lists/新闻/2026-01.md").read_text("utf-8")

@@ -11,7 +11,12 @@ from .exceptions import PublishError
 
 # Every git call: objects, refs and the index are fsynced (git's default leaves loose objects
 # unsynced, and a power loss after a commit could then leave a branch pointing at empty objects).
-_EVERY_CALL = ("-c", "core.fsync=committed,index", "-c", "core.fsyncMethod=batch")
+_EVERY_CALL = (
+    "-c", "core.fsync=committed,index", "-c", "core.fsyncMethod=batch",
+    # In a sparse checkout the files a run writes outside the checked-out folders are expected:
+    # git must not take each for a reason to expand the index (and clear its sparse bits).
+    "-c", "sparse.expectFilesOutsideOfPatterns=true",
+)  # fmt: skip
 # And every call that holds the run lock starts no automatic gc or maintenance: git would detach
 # it, and it would hold the lock it inherits long after the run (``maintain`` starts it instead,
 # without the lock: git's gc is made to run beside other git commands).

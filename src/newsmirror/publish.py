@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
+from . import treecommit
 from .exceptions import PublishError
 from .git import branch as _branch
 from .git import git, git_dir, maintain
@@ -47,6 +48,13 @@ def commit(root: Path, message: str, paths: Sequence[str]) -> str | None:
     # an article file not yet on disk when the commit is would come back empty after a power
     # loss, and the next run would commit it so. One sync flushes the run's files together.
     os.sync()
+    if sparse_cone(root):  # the workflow's checkout: staging would expand its index (treecommit)
+        sha = treecommit.commit_files(root, message, paths, identity(root))
+        if sha is None:
+            treecommit.settle(root, paths)  # what was written as it was still goes out of the tree
+        else:
+            maintain(root)
+        return sha
     # update-index stages a present file and unstages a missing one; a path neither in the tree
     # nor in the index is passed over (git add would fail on it, and on a path outside a sparse
     # checkout's cone).
@@ -64,6 +72,13 @@ def commit(root: Path, message: str, paths: Sequence[str]) -> str | None:
     git(root, *identity(root), "commit", "-q", "--no-verify", "-F", "-", *only, stdin=message)
     maintain(root)
     return git(root, "rev-parse", "HEAD").stdout.strip()
+
+
+def sparse_cone(root: Path) -> bool:
+    """Whether the checkout is a cone-mode sparse one (git's cone patterns: whole folders)."""
+    config = git(root, "config", "--bool", "--get-regexp", r"^core\.sparsecheckout(cone)?$", check=False)
+    settings = dict(line.split(" ", 1) for line in config.stdout.splitlines() if " " in line)
+    return settings.get("core.sparsecheckout") == "true" and settings.get("core.sparsecheckoutcone") == "true"
 
 
 def identity(root: Path) -> Sequence[str]:
