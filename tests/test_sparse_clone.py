@@ -179,13 +179,22 @@ def test_a_no_change_run_downloads_only_what_its_feed_asks_about(runner: Runner)
     assert sh(work, "status", "--porcelain") == ""
 
 
-def test_new_articles_in_a_sparse_checkout_go_into_the_state_and_every_page(runner: Runner) -> None:
+def test_new_articles_in_a_sparse_checkout_go_into_the_state_and_every_page(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runner.sources({"name": "新闻", "slug": "news", "url": runner.feed("news", rss(*OLD))})
     assert runner.run() == 0
     origin, work = sparse_clone(runner)
     fresh = [It(f"新闻{n}", f"https://e.com/new{n}", "Thu, 01 Jan 2026 07:00:00 GMT") for n in range(3)]
     runner.feed("news", rss(*fresh, *OLD))
+    trace = runner.root / "git-trace.txt"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
     assert runner.run("--push", archive=work) == 0
+    monkeypatch.delenv("GIT_TRACE")
+    commands = [line for line in trace.read_text("utf-8").splitlines() if "built-in: git" in line]
+    # newsmirror's own (git's lazy fetch of the push's delta bases has no -q: one more request)
+    downloads = [line for line in commands if " fetch -q " in line and "--filter=blob:none --stdin" in line]
+    assert len(downloads) == 2  # the feed's key shards, then what storing new articles reads
     # committed straight into HEAD's trees: the checkout is as sparse and as clean as it was,
     # its index a handful of entries (staging them would have expanded it to every file)
     assert not (work / "articles").exists()

@@ -53,6 +53,7 @@ from .files import TreeFiles
 from .head import Committed, NothingCommitted
 from .journal import Journal
 from .rebuild import Spill
+from .shards import Shards
 from .states import StateFiles
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class TreeStore:
         scratch = None if local is None else local / "newsmirror-tmp"
         self.head: Committed = committed if committed is not None else NothingCommitted()
         self.files = TreeFiles(root, scratch, before_first=self.journal.open, head=self.head)
+        self.shards = Shards(self.files)
         self._committed = self.head.committed
         self.states = StateFiles(self.files, local, self._committed)
         self._layout_default = layout
@@ -256,6 +258,8 @@ class TreeStore:
         meta = self._meta(slug)
         asked = [*keys, *(L.id_key(i) for i in ids)]
         found = self._find_many(slug, asked)
+        if self.head.leaves_out:
+            self.shards.prefetch_for_new(slug, meta, asked, found)
         records = {r.id: r for r in found if r.path is None}
         legacy = tuple({r.id: r for r in found if r.path is not None}.values())
         taken = frozenset(i for i in ids if any(r.id == i for r in found))
@@ -275,56 +279,16 @@ class TreeStore:
         return self._find_many(slug, [key])
 
     def _find_many(self, slug: str, keys: Iterable[str]) -> list[Record]:
-        """The records found by any of ``keys`` (the hash confirmed against the record itself)."""
-        meta = self._meta(slug)
-        wanted = set(keys)
-        by_shard: dict[str, set[str]] = defaultdict(set)
-        for hashed in {L.key_hash(key) for key in wanted}:
-            by_shard[L.shard_name(hashed, meta.digits)].add(hashed)
-        places: set[tuple[int, str]] = set()
-        self.files.prefetch(f"{STATE_DIR}/keys/{slug}/{shard}" for shard in by_shard)
-        for shard, hashes in by_shard.items():
-            places.update((k.id, k.month) for k in self._key_shard(slug, shard) if k.hashed in hashes)
-        # the summary keeps the newest records as their month shards hold them: what a feed
-        # carries again is found there, and its month shard is not read (nor downloaded); one
-        # without a feed hash may have learnt it in its shard before summaries kept it (0.9)
-        listed = {(r.id, r.month or UNDATED): r for r in meta.summary.listed if r.path is None and r.feed_sha}
-        months: dict[str, dict[int, Record]] = {}
-        found: dict[int, Record] = {}
-        unlisted = sorted(place for place in places if place not in listed)
-        self.files.prefetch(
-            f"{STATE_DIR}/records/{slug}/{m}.jsonl" for _, m in unlisted if m != L.LEGACY_MONTH
-        )
-        for article_id, month in sorted(places):
-            record = listed.get((article_id, month))
-            if record is None:
-                if month not in months:
-                    months[month] = self._month(slug, month)
-                record = months[month].get(article_id)
-            if record is not None and not wanted.isdisjoint(L.record_keys(record)):
-                found[record.id] = record
-        return list(found.values())
+        return self.shards.find_many(slug, self._meta(slug), keys)
 
     def _key_shard(self, slug: str, shard: str) -> list[L.KeyLine]:
-        where = f"{STATE_DIR}/keys/{slug}/{shard}"
-        text = self.files.read(where)
-        return [] if text is None else list(L.parse_key_lines(text, where))
+        return self.shards.key_shard(slug, shard)
 
     def _month(self, slug: str, month: str) -> dict[int, Record]:
-        if month == L.LEGACY_MONTH:
-            return {r.id: r for r in self._legacy(slug)}
-        where = f"{STATE_DIR}/records/{slug}/{month}.jsonl"
-        text = self.files.read(where)
-        return {} if text is None else {r.id: r for r in L.parse_records(text, where, month)}
+        return self.shards.month(slug, month)
 
     def _legacy(self, slug: str) -> list[Record]:
-        """Legacy records whose file still exists (the tree is the truth)."""
-        where = f"{STATE_DIR}/legacy/{slug}.jsonl"
-        text = self.files.read(where)
-        if text is None:
-            return []
-        records = L.parse_records(text, where, None)
-        return [r for r in records if r.path is not None and self.files.exists(r.path)]
+        return self.shards.legacy(slug)
 
     def _healing(self, slug: str, action: Callable[[], T]) -> T:
         """``action``; when a state file of ``slug`` turns out damaged, once more after a reindex."""
