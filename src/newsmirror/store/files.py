@@ -103,6 +103,10 @@ class TreeFiles:
             found = self.head.blobs(wanted)
             self._from_head.update((p, found.get(p)) for p in wanted)
 
+    def forget(self, relative: str) -> None:
+        """Drop what was read of ``relative`` from HEAD (a reindex reads each shard once)."""
+        self._from_head.pop(relative, None)
+
     def exists(self, relative: str) -> bool:
         """Whether the file or folder is there: in the tree, or committed and left out of it."""
         if self.path(relative).exists():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..archive_format import ARTICLE_NAME, Layout
@@ -21,22 +21,32 @@ V1_INDEX = f"{STATE_DIR}/index"
 """The single-file index of each source that versions before 0.9 kept."""
 
 
-def readable_records(files: TreeFiles, slug: str) -> dict[int, Record]:
-    """Records from the state files that still read (an older version's index included)."""
+def readable_records(
+    files: TreeFiles, slug: str, keep: Callable[[Record], Record] | None = None
+) -> dict[int, Record]:
+    """Records from the state files that still read (an older version's index included), each
+    as ``keep`` makes it (what of it a reindex needs), read a few shards at a time."""
     kept: dict[int, Record] = {}
     folder = f"{STATE_DIR}/records/{slug}"
     months = [p for p in files.files_under(folder) if p.endswith(".jsonl") and p.count("/") == 3]
     sources = [f"{V1_INDEX}/{slug}.jsonl", *months]
-    files.prefetch(sources)
-    for relative in sources:
-        text = files.read(relative)
-        month = None if relative.startswith(V1_INDEX) else Path(relative).stem
-        for line in (text or "").split("\n"):
-            try:
-                kept.update((r.id, r) for r in L.parse_records(line, relative, month))
-            except L.DamagedLine:
-                continue
+    for start in range(0, len(sources), _SHARDS_AT_ONCE):
+        chunk = sources[start : start + _SHARDS_AT_ONCE]
+        files.prefetch(chunk)  # a checkout that leaves them out downloads a batch in one request
+        for relative in chunk:
+            text = files.read(relative)
+            files.forget(relative)
+            month = None if relative.startswith(V1_INDEX) else Path(relative).stem
+            for line in (text or "").split("\n"):
+                try:
+                    records = list(L.parse_records(line, relative, month))
+                except L.DamagedLine:
+                    continue
+                kept.update((r.id, r if keep is None else keep(r)) for r in records)
     return kept
+
+
+_SHARDS_AT_ONCE = 64
 
 
 class ArticleFiles:

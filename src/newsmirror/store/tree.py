@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -526,11 +527,10 @@ class TreeStore:
         The records go to temporary files as they are read (``rebuild.Spill``): memory holds one
         month or one sixteenth of the keys at a time, not the source's records."""
         self._reindexed.add(slug)
-        readable = scan.readable_records(self.files, slug)
         # a sparse checkout trusts the lines of the files it leaves out, so keeps them whole;
         # a full one needs of a line only what the file does not say
-        kept = readable if self.head.leaves_out else {i: _only_the_state_s(r) for i, r in readable.items()}
-        del readable
+        keep = None if self.head.leaves_out else _only_the_state_s
+        kept = scan.readable_records(self.files, slug, keep)
         legacy = self._legacy(slug)
         with Spill(None if self.local is None else self.local / "newsmirror-tmp") as spill:
             for article_id, relative in scan.article_files(self.files, self.head, slug, self.layout):
@@ -593,7 +593,8 @@ def _record(article: Article, text: str, feed_date: str | None) -> Record:
 
 def _only_the_state_s(record: Record) -> Record:
     """What a reindex keeps of a readable state line whose file it reads: what the file lacks."""
-    return Record(record.id, None, "", "", guid=record.guid, feed_date=record.feed_date, month=record.month)
+    month = None if record.month is None else sys.intern(record.month)  # one string a month
+    return Record(record.id, None, "", "", guid=record.guid, feed_date=record.feed_date, month=month)
 
 
 def _archive_json(layout: str) -> str:
