@@ -252,7 +252,7 @@ class TreeFiles:
             found = sorted(p.name for p in self.scratch.iterdir())
             shutil.rmtree(self.scratch, ignore_errors=True)
             self._made.discard(self.scratch)  # made again by the next write
-        # Versions before 0.9 wrote them beside their files: the root, lists/ and .newsmirror/
+        # Archives of state format 1 had them beside their files: the root, lists/ and .newsmirror/
         for folder in (self.root, self.root / "lists", self.root / ".newsmirror"):
             if folder.is_dir():
                 for path in folder.glob(f".*{TEMP_MARK}*"):

@@ -18,7 +18,7 @@ from .head import Committed
 
 STATE_DIR = ".newsmirror"
 V1_INDEX = f"{STATE_DIR}/index"
-"""The single-file index of each source that versions before 0.9 kept."""
+"""The single-file index of each source that state format 1 kept (before the shards)."""
 
 
 def readable_records(

@@ -54,7 +54,7 @@ class Shards:
             places.update((k.id, k.month) for k in self.key_shard(slug, shard) if k.hashed in hashes)
         # the summary keeps the newest records as their month shards hold them: what a feed
         # carries again is found there, and its month shard is not read (nor downloaded); one
-        # without a feed hash may have learnt it in its shard before summaries kept it (0.9)
+        # without a feed hash may have learnt it in its shard before summaries kept it
         listed = {(r.id, r.month or UNDATED): r for r in meta.summary.listed if r.path is None and r.feed_sha}
         months: dict[str, dict[int, Record]] = {}
         found: dict[int, Record] = {}
