@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import logging
@@ -77,3 +78,10 @@ def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
         advance(SourceResult("a", "A", ok=True))
     assert "newsmirror:" in terminal.getvalue()
     assert "0/2 [" in terminal.getvalue()  # drawn at once; later redraws are rate-limited
+
+
+def test_version_prints_the_package_version_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out == f"newsmirror {importlib.metadata.version('newsmirror')}\n"

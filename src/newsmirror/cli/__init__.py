@@ -22,6 +22,7 @@ from datetime import datetime
 
 import httpx
 
+from .. import __version__
 from ..exceptions import ArchiveLockedError, ConfigError, NewsmirrorError
 from ..redact import redact_text
 from . import demo, enable, import_cmd, init, logs, reindex, reshard, run, status, terminal
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log to stderr (-v info, -vv debug)"
     )
+    parser.add_argument("--version", action="version", version=f"newsmirror {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run.add_parser(commands)
     status.add_parser(commands)
