@@ -91,17 +91,7 @@ class Repository:
 
         Only trees are read (``ls-tree``): in a partial clone no file is downloaded for it.
         """
-        found: dict[str, tuple[str, str]] = {}
-        for batch in _batches(paths):
-            done = git(
-                self.root, "ls-tree", "-z", "HEAD", "--", *(f":(literal){p}" for p in batch), check=False
-            )
-            for entry in done.stdout.split("\0"):
-                head, _, path = entry.partition("\t")
-                fields = head.split(" ")
-                if path and len(fields) == 3:
-                    found[path] = (fields[1], fields[2])
-        return found
+        return {path: (kind, oid) for path, (_, kind, oid) in head_entries(self.root, paths).items()}
 
     def listing(self, folder: str) -> set[str]:
         """The names (files and folders) directly in ``folder`` (``""``: the root) at HEAD; trees only."""
@@ -192,6 +182,21 @@ class Repository:
 
 
 _BATCH = 2000  # paths per git call: far below any command-line limit
+
+
+def head_entries(root: Path, paths: Sequence[str], *, check: bool = False) -> dict[str, tuple[str, str, str]]:
+    """HEAD's ``(mode, type, object id)`` of those of ``paths`` it holds, from ``ls-tree``:
+    only trees are read, so a partial clone downloads nothing for it."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for batch in _batches(paths):
+        literal = [f":(literal){p}" for p in batch]
+        done = git(root, "ls-tree", "-z", "HEAD", "--", *literal, check=check)
+        for entry in done.stdout.split("\0"):
+            head, _, path = entry.partition("\t")
+            fields = head.split(" ")
+            if path and len(fields) == 3:
+                found[path] = (fields[0], fields[1], fields[2])
+    return found
 
 
 def _batches(paths: Sequence[str]) -> list[Sequence[str]]:

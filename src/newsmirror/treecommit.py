@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .exceptions import PublishError
 from .git import git
+from .repo import head_entries
 
 _EMPTY = ""
 Entry = tuple[str, str, str]
@@ -80,7 +81,7 @@ def _changes(root: Path, paths: Sequence[str]) -> dict[str, Entry | None]:
     ids = _blob_ids(root, present)
     wanted: dict[str, Entry | None] = {p: ("100644", "blob", ids[p]) for p in present}
     wanted.update((p, None) for p in paths if p not in wanted)
-    committed = _head_entries(root, list(wanted))
+    committed = head_entries(root, list(wanted), check=True)
     return {p: e for p, e in wanted.items() if e != committed.get(p) and (e is not None or p in committed)}
 
 
@@ -93,19 +94,6 @@ def _blob_ids(root: Path, paths: Sequence[str]) -> dict[str, str]:
     if len(ids) != len(paths):
         raise PublishError(f"{root}: git hash-object gave {len(ids)} ids for {len(paths)} files")
     return dict(zip(paths, ids, strict=True))
-
-
-def _head_entries(root: Path, paths: Sequence[str]) -> dict[str, Entry]:
-    found: dict[str, Entry] = {}
-    for start in range(0, len(paths), 2000):
-        batch = [f":(literal){p}" for p in paths[start : start + 2000]]
-        listed = git(root, "ls-tree", "-z", "HEAD", "--", *batch).stdout
-        for line in listed.split("\0"):
-            head, _, path = line.partition("\t")
-            fields = head.split(" ")
-            if path and len(fields) == 3:
-                found[path] = (fields[0], fields[1], fields[2])
-    return found
 
 
 def _rewrite(root: Path, head: str, changes: dict[str, Entry | None]) -> str:
