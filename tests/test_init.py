@@ -7,6 +7,7 @@ feeds served on 127.0.0.1.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import shlex
 import shutil
@@ -21,6 +22,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+import newsmirror
 from newsmirror.cli import build_parser, main
 from newsmirror.config import (
     ARCHIVE_CONFIG,
@@ -31,17 +33,24 @@ from newsmirror.config import (
     FetchSettings,
     load_config,
 )
+from newsmirror.deploy import dependency_lock, own_wheel
 from newsmirror.scaffold import toml_string, toml_value
 
 from .conftest import NOW
 from .feeds import It, rss
 from .servers import Reply, RoutingTransport, Server
 
-FILES = ["newsmirror.toml", "README.md", "requirements.txt", ".github/workflows/newsmirror.yml"]
+WHEEL = f".newsmirror/install/newsmirror-{newsmirror.__version__}-py3-none-any.whl"
+FILES = [
+    "newsmirror.toml",
+    "README.md",
+    "requirements.txt",
+    ".github/workflows/newsmirror.yml",
+    ".github/dependabot.yml",
+    WHEEL,
+]
 WORKFLOW = ".github/workflows/newsmirror.yml"
-CHECKOUT = "actions/checkout@v7"
 DOCS = "https://github.com/newsmirror/newsmirror#sources-file"
-SETUP_PYTHON = "actions/setup-python@v7"
 
 
 def git(root: Path, *args: str) -> str:
@@ -66,7 +75,7 @@ def archive(tmp_path: Path) -> Path:
 # -- the repository -------------------------------------------------------------------------------
 
 
-def test_init_writes_four_files_in_one_commit_and_says_what_next(
+def test_init_writes_its_files_in_one_commit_and_says_what_next(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "new" / "archive"
@@ -81,6 +90,7 @@ def test_init_writes_four_files_in_one_commit_and_says_what_next(
     assert out.startswith(f"newsmirror init: new archive in {root}, commit {head}\n")
     for name in FILES:
         assert f"\n  {name}  " in out
+    assert f"installs newsmirror {newsmirror.__version__} from {WHEEL}" in out
     assert f"newsmirror run --archive {root}\n" in out
     assert f"git -C {root} remote add origin " in out
     assert "Actions tab" in out
@@ -133,7 +143,7 @@ def test_a_file_in_place_of_the_directory_is_refused(
     assert path.read_text("utf-8") == "not a folder\n"
 
 
-def test_an_existing_repository_gets_one_commit_of_exactly_the_four_files(tmp_path: Path) -> None:
+def test_an_existing_repository_gets_one_commit_of_exactly_its_files(tmp_path: Path) -> None:
     root = tmp_path / "clone"
     root.mkdir()
     git(root, "init", "-q", "-b", "trunk")
@@ -230,25 +240,50 @@ def test_nan_and_lists_are_written_too() -> None:
 
 def requirement_lines(root: Path) -> list[str]:
     lines = (root / "requirements.txt").read_text("utf-8").splitlines()
-    return [line for line in lines if line and not line.startswith("#")]
+    return [line for line in lines if line and not line.lstrip().startswith("#")]
 
 
-def test_requirements_install_newsmirror_by_default(archive: Path) -> None:
-    assert requirement_lines(archive) == ["newsmirror>=0.1"]
+def test_requirements_are_the_shipped_lock_and_the_wheel_kept_in_the_archive(archive: Path) -> None:
+    """No requirement names a package by name alone: the dependencies are the lock shipped with
+    newsmirror, every file by sha256, and newsmirror is the wheel committed beside it."""
+    lines = requirement_lines(archive)
+    lock = [line for line in dependency_lock().splitlines() if line and not line.lstrip().startswith("#")]
+    assert lines[:-1] == lock
+    wheel = (archive / WHEEL).read_bytes()
+    assert lines[-1] == f"./{WHEEL} --hash=sha256:{hashlib.sha256(wheel).hexdigest()}"
+    assert wheel == own_wheel().data
+    assert "newsmirror>=" not in (archive / "requirements.txt").read_text("utf-8")
 
 
-def test_package_option_names_what_the_workflow_installs(tmp_path: Path) -> None:
-    spec = "newsmirror @ git+https://git.example.invalid/newsmirror.git@v0.1.0"
-    assert init(tmp_path / "a", "--package", spec) == 0
-    assert requirement_lines(tmp_path / "a") == [spec]
+def test_the_wheel_option_puts_that_wheel_in_the_archive(tmp_path: Path) -> None:
+    given = tmp_path / f"newsmirror-{newsmirror.__version__}-py3-none-any.whl"
+    given.write_bytes(own_wheel().data)
+    assert init(tmp_path / "a", "--wheel", str(given)) == 0
+    assert (tmp_path / "a" / WHEEL).read_bytes() == given.read_bytes()
 
 
-@pytest.mark.parametrize("spec", ["", "   ", "newsmirror\nevil-package"])
-def test_a_bad_package_spec_exits_2_before_touching_anything(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], spec: str
+@pytest.mark.parametrize(
+    ("name", "data", "complaint"),
+    [
+        ("newsmirror.zip", b"PK", "not a wheel's file name"),
+        ("other-1.0-py3-none-any.whl", b"PK", "a wheel of 'other', not of newsmirror"),
+        ("newsmirror-1.0-cp311-cp311-linux_x86_64.whl", b"PK", "built for one platform"),
+        (
+            "newsmirror-1.0-py3-none-any.whl",
+            b"<html>not found</html>",
+            "no newsmirror-1.0.dist-info/METADATA",
+        ),
+    ],
+)
+def test_a_wheel_that_is_not_newsmirrors_exits_2_before_touching_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: bytes, complaint: str
 ) -> None:
-    assert init(tmp_path / "a", "--package", spec) == 2
-    assert "one pip requirement on one line" in capsys.readouterr().err
+    given = tmp_path / name
+    given.write_bytes(data)
+    assert init(tmp_path / "a", "--wheel", str(given)) == 2
+    err = capsys.readouterr().err
+    assert f"newsmirror: error: {given}: " in err
+    assert complaint in err
     assert not (tmp_path / "a").exists()
 
 
@@ -271,8 +306,9 @@ def test_workflow_runs_hourly_and_on_demand_never_overlapping(archive: Path) -> 
     assert minute.isdigit()
     assert 1 <= int(minute) <= 59  # hourly, not at :00
     assert flow["concurrency"] == {"group": "newsmirror-archive", "cancel-in-progress": "false"}
-    assert flow["permissions"] == {"contents": "write"}
+    assert flow["permissions"] == {}  # nothing at the top; the job asks for what it needs
     [job] = flow["jobs"].values()
+    assert job["permissions"] == {"contents": "write"}
     assert job["runs-on"] == "ubuntu-latest"
     assert 0 < int(job["timeout-minutes"]) <= 60
 
@@ -280,26 +316,30 @@ def test_workflow_runs_hourly_and_on_demand_never_overlapping(archive: Path) -> 
 def test_workflow_steps_install_cache_and_run_push(archive: Path) -> None:
     [job] = workflow(archive)["jobs"].values()
     steps = job["steps"]
-    assert [s.get("uses") for s in steps if "uses" in s] == [CHECKOUT, SETUP_PYTHON]
+    assert [s["uses"].split("@")[0] for s in steps if "uses" in s] == [
+        "actions/checkout",
+        "actions/setup-python",
+    ]
     assert steps[0]["with"] == {  # the summaries alone (tests/test_sparse_clone.py runs in one)
         "fetch-depth": "1",
         "filter": "blob:none",
-        "sparse-checkout": ".newsmirror/sources\n",
+        "sparse-checkout": ".newsmirror/sources\n.newsmirror/install\n",
         "sparse-checkout-cone-mode": "true",
+        "persist-credentials": "false",
     }
-    # every git of the job, actions/checkout's too, keeps a sparse index
-    assert job["env"] == {
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": "index.sparse",
-        "GIT_CONFIG_VALUE_0": "true",
-    }
+    # every git of the job, actions/checkout's too, keeps a sparse index, and asks the
+    # environment for the push token (tests/test_workflow.py pushes with it)
+    assert job["env"]["GIT_CONFIG_COUNT"] == "2"
+    assert (job["env"]["GIT_CONFIG_KEY_0"], job["env"]["GIT_CONFIG_VALUE_0"]) == ("index.sparse", "true")
+    assert job["env"]["GIT_CONFIG_KEY_1"] == "credential.${{ github.server_url }}.helper"
+    assert steps[-1]["env"] == {"PUSH_TOKEN": "${{ github.token }}"}
     assert steps[1]["with"] == {
         "python-version": "3.11",
         "cache": "pip",
         "cache-dependency-path": "requirements.txt",
     }
     runs = [s["run"] for s in steps if "run" in s]
-    assert runs[0] == "pip install -r requirements.txt"
+    assert runs[0] == "pip install --require-hashes -r requirements.txt"
     assert 'git config user.name "github-actions[bot]"' in runs[1]
     command, accept = runs[-1].split(" || ")
     assert accept == '[ "$?" -eq 1 ]'  # partial failures (status 1) do not turn the run red
@@ -334,19 +374,16 @@ def test_actionlint_finds_nothing_wrong_with_the_workflow(archive: Path) -> None
     ("old", "new", "complaint"),
     [
         ('cron: "', 'cron: "61 * * * *" #', "invalid CRON format"),
-        ("fetch-depth: 1", "fetch-dept: 1", f'input "fetch-dept" is not defined in action "{CHECKOUT}"'),
-        (
-            "cache-dependency-path:",
-            "cache-dependency-paths:",
-            f'input "cache-dependency-paths" is not defined in action "{SETUP_PYTHON}"',
-        ),
         ("cancel-in-progress: false", "cancel-in-progres: false", 'unexpected key "cancel-in-progres"'),
-        ("permissions:\n  contents: write", "permissions:\n  contents: rwx", '"rwx"'),
+        ("contents: write", "contents: rwx", '"rwx"'),
+        # a runner GitHub retired (2025-04): a workflow asking for it would stop
+        ("runs-on: ubuntu-latest", "runs-on: ubuntu-20.04", 'label "ubuntu-20.04" is unknown'),
     ],
 )
 def test_actionlint_flags_a_broken_copy(archive: Path, old: str, new: str, complaint: str) -> None:
-    """The linter is real: it rejects a bad cron, unknown keys, unknown inputs of the pinned
-    action versions (so it knows those versions and checked our inputs against them)."""
+    """The linter is real: it rejects a bad cron, unknown keys, a bad permission.  (It does not
+    know the inputs of actions pinned by commit; tests/test_workflow.py checks those against the
+    pinned commits' action.yml.)"""
     text = (archive / WORKFLOW).read_text("utf-8")
     assert old in text
     broken = archive / ".github/workflows/broken.yml"

@@ -90,3 +90,9 @@ class PublishError(NewsmirrorError):
     """git commit or push failed."""
 
     code = "publish_error"
+
+
+class InstallError(NewsmirrorError):
+    """What an archive installs (newsmirror's wheel, the lock) cannot be found or made."""
+
+    code = "install_error"

@@ -1,15 +1,18 @@
 """A new archive repository, ready for GitHub Actions (``newsmirror init``).
 
-The files it writes (``ARCHIVE_FILES``)::
+The files it writes (``ARCHIVE_FILES``, then the wheel)::
 
     newsmirror.toml                    the sources and fetch settings, every setting written out
     README.md                          the front page, as a run writes it before any article
-    requirements.txt                   the package the workflow installs
+    requirements.txt                   what the workflow installs, every file pinned by sha256
     .github/workflows/newsmirror.yml   hourly ``newsmirror run --push`` on GitHub Actions
+    .github/dependabot.yml             newer actions and dependencies, as pull requests
+    .newsmirror/install/newsmirror-<version>-py3-none-any.whl   newsmirror itself (``deploy``)
 
 then one commit, ``newsmirror: new archive``.  It never overwrites a file: a directory that
-already holds one of these is refused whole.  Nothing here prints; ``newsmirror.cli.init``
-reports.
+already holds one of these is refused whole.  ``upgrade_archive`` replaces the wheel and the
+lock (and the workflow files) with the running newsmirror's.  Nothing here prints;
+``newsmirror.cli.init`` and ``newsmirror.cli.upgrade`` report.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Final
 
 import jinja2
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from . import publish
 from .config import ARCHIVE_CONFIG, BUILTIN_SOURCES, FETCH_KEYS, SOURCE_KEYS, Config
+from .deploy import REQUIREMENTS, WHEEL_DIR, Wheel, dependency_lock, installed_wheel, wheel_line
 from .exceptions import ConfigError, PublishError, RenderError
 from .render import readme_row, render_readme
 from .repo import ensure_repo
@@ -34,10 +39,10 @@ from .store.files import TreeFiles
 from .types import Source
 
 README: Final = "README.md"
-REQUIREMENTS: Final = "requirements.txt"
 WORKFLOW: Final = ".github/workflows/newsmirror.yml"
-ARCHIVE_FILES: Final = (ARCHIVE_CONFIG, README, REQUIREMENTS, WORKFLOW)
-DEFAULT_PACKAGE: Final = "newsmirror>=0.1"
+DEPENDABOT: Final = ".github/dependabot.yml"
+ARCHIVE_FILES: Final = (ARCHIVE_CONFIG, README, REQUIREMENTS, WORKFLOW, DEPENDABOT)
+UPKEEP_FILES: Final = (WORKFLOW, DEPENDABOT)
 INITIAL_COMMIT: Final = "newsmirror: new archive\n"
 DOCS_URL: Final = "https://github.com/newsmirror/newsmirror#sources-file"
 BUILTIN_CONFIG: Final = Config(sources=BUILTIN_SOURCES)
@@ -56,11 +61,24 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
-class WorkflowSettings:
-    """What the GitHub Actions workflow pins: action versions, Python, schedule, limits."""
+class Pin:
+    """An action pinned by full commit id, the release it is written with as a comment (the form
+    Dependabot keeps up to date): a tag can be moved to other code, a commit cannot."""
 
-    checkout: str = "actions/checkout@v7"
-    setup_python: str = "actions/setup-python@v7"
+    action: str
+    commit: str
+    release: str
+
+    def __str__(self) -> str:
+        return f"{self.action}@{self.commit} # {self.release}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowSettings:
+    """What the GitHub Actions workflow pins: actions, Python, schedule, limits."""
+
+    checkout: Pin = Pin("actions/checkout", "3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1")
+    setup_python: Pin = Pin("actions/setup-python", "5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0")
     python_version: str = "3.11"
     minute: int = 17
     """Minute of every hour the run starts; not :00, when GitHub's scheduler is busiest."""
@@ -79,43 +97,95 @@ class NewArchive:
     root: Path
     files: tuple[str, ...]
     commit: str
-    package: str
+    wheel: Wheel
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """What ``upgrade_archive`` did: the wheels before and after, the files it changed."""
+
+    root: Path
+    before: str | None
+    """The archive-relative path of the wheel requirements.txt installed, if it named one."""
+    wheel: Wheel
+    changed: tuple[str, ...]
+    commit: str | None
 
 
 def init_archive(
     root: Path,
     *,
-    package: str = DEFAULT_PACKAGE,
+    wheel: Wheel,
     config: Config = BUILTIN_CONFIG,
     workflow: WorkflowSettings = WorkflowSettings(),
 ) -> NewArchive:
-    """Create ``root`` (when missing) as a git repository holding ``ARCHIVE_FILES``, committed once.
+    """Create ``root`` (when missing) as a git repository holding ``ARCHIVE_FILES`` and ``wheel``,
+    committed once.
 
-    Raises ``ConfigError`` when ``root`` is not a directory, already holds one of the files, or
-    ``package`` is not one requirement line; nothing is touched then.
+    Raises ``ConfigError`` when ``root`` is not a directory or already holds one of the files;
+    nothing is touched then.
     """
-    _check_free(root)
-    texts = archive_files(package=package, config=config, workflow=workflow)
+    _check_free(root, wheel)
+    texts = archive_files(wheel=wheel, config=config, workflow=workflow)
     ensure_repo(root)
     files = TreeFiles(root, None)
     for relative, text in texts.items():
         files.write(relative, text)
-    return NewArchive(root=root, files=tuple(texts), commit=_commit(root, tuple(texts)), package=package)
+    files.write_bytes(wheel.path, wheel.data)
+    paths = (*texts, wheel.path)
+    return NewArchive(root=root, files=paths, commit=_commit(root, paths, INITIAL_COMMIT), wheel=wheel)
 
 
 def archive_files(
     *,
-    package: str = DEFAULT_PACKAGE,
+    wheel: Wheel,
     config: Config = BUILTIN_CONFIG,
     workflow: WorkflowSettings = WorkflowSettings(),
 ) -> dict[str, str]:
-    """Every file of a new archive, by path relative to its root."""
+    """Every text file of a new archive, by path relative to its root."""
     return {
         ARCHIVE_CONFIG: render_config(config),
         README: render_readme(readme_row(s.name, 0, None, "—") for s in config.sources),
-        REQUIREMENTS: render_requirements(package),
+        REQUIREMENTS: render_requirements(wheel),
         WORKFLOW: render_workflow(workflow),
+        DEPENDABOT: render_dependabot(),
     }
+
+
+def upgrade_archive(
+    root: Path,
+    wheel: Wheel,
+    *,
+    upkeep: bool = True,
+    older: bool = False,
+    workflow: WorkflowSettings = WorkflowSettings(),
+) -> Upgrade:
+    """Make ``root`` install ``wheel`` with the lock shipped with the running newsmirror, and (with
+    ``upkeep``) rewrite the workflow and the Dependabot file as this version writes them; commit.
+
+    The wheels requirements.txt no longer names leave the tree (git history keeps them).  Nothing
+    is committed when the archive already installs exactly this.  ConfigError, before anything
+    is written, when ``wheel`` is older than the one installed and ``older`` is not set.
+    """
+    if not (root / ARCHIVE_CONFIG).is_file() and not (root / REQUIREMENTS).is_file():
+        raise ConfigError(f"{root}: not an archive (no {ARCHIVE_CONFIG}, no {REQUIREMENTS})")
+    files = TreeFiles(root, None)
+    before = installed_wheel(files.read(REQUIREMENTS) or "")
+    if before is not None and not older:
+        _refuse_older(before, wheel)
+    texts = {REQUIREMENTS: render_requirements(wheel)}
+    if upkeep:
+        texts |= {WORKFLOW: render_workflow(workflow), DEPENDABOT: render_dependabot()}
+    changed = [relative for relative, text in texts.items() if files.write(relative, text)]
+    if files.write_bytes(wheel.path, wheel.data):
+        changed.append(wheel.path)
+    for relative in files.files_under(WHEEL_DIR):
+        if relative != wheel.path:
+            files.remove(relative)
+            changed.append(relative)
+    message = f"newsmirror: upgrade to {wheel.version}\n"
+    sha = publish.commit(root, message, changed) if changed else None
+    return Upgrade(root=root, before=before, wheel=wheel, changed=tuple(changed), commit=sha)
 
 
 def render_config(config: Config) -> str:
@@ -142,16 +212,37 @@ def _source_values(source: Source) -> Iterator[tuple[str, object]]:
             yield key.name, value
 
 
-def render_requirements(package: str) -> str:
-    if not package.strip() or _CONTROL.search(package):
-        raise ConfigError(f"package: must be one pip requirement on one line, not {package!r}")
-    return _template("requirements.txt.j2").render(package=package.strip())
+def _refuse_older(before: str, wheel: Wheel) -> None:
+    try:
+        installed = parse_wheel_filename(PurePosixPath(before).name)[1]
+    except InvalidWheelFilename:
+        return  # not ours to judge: replaced like any other line
+    if wheel.version < installed:
+        raise ConfigError(
+            f"{wheel.filename}: older than the newsmirror {installed} this archive installs; "
+            "pass --older to go back to it"
+        )
+
+
+def render_requirements(wheel: Wheel) -> str:
+    """The lock shipped with the running newsmirror, then the line of ``wheel``."""
+    return _template("requirements.txt.j2").render(
+        version=wheel.version,
+        wheel_dir=WHEEL_DIR,
+        lock=dependency_lock().strip("\n"),
+        wheel_line=wheel_line(wheel),
+    )
+
+
+def render_dependabot() -> str:
+    return _template("dependabot.yml.j2").render()
 
 
 def render_workflow(settings: WorkflowSettings) -> str:
     return _template("workflow.yml.j2").render(
-        checkout=settings.checkout,
-        setup_python=settings.setup_python,
+        checkout=str(settings.checkout),
+        setup_python=str(settings.setup_python),
+        wheel_dir=WHEEL_DIR,
         python_version=settings.python_version,
         minute=settings.minute,
         cron=settings.cron,
@@ -211,10 +302,10 @@ def comment(text: str) -> str:
     )
 
 
-def _check_free(root: Path) -> None:
+def _check_free(root: Path, wheel: Wheel) -> None:
     if root.exists() and not root.is_dir():
         raise ConfigError(f"{root}: exists and is not a directory")
-    taken = [str(root / name) for name in ARCHIVE_FILES if _exists(root / name)]
+    taken = [str(root / name) for name in (*ARCHIVE_FILES, wheel.path) if _exists(root / name)]
     if taken:
         raise ConfigError(f"{', '.join(taken)}: already there; newsmirror init never overwrites a file")
 
@@ -223,9 +314,9 @@ def _exists(path: Path) -> bool:
     return path.exists() or path.is_symlink()  # a dangling link is taken too
 
 
-def _commit(root: Path, paths: Sequence[str]) -> str:
+def _commit(root: Path, paths: Sequence[str], message: str) -> str:
     """Commit exactly ``paths`` (other staged changes of an existing repository stay staged)."""
-    sha = publish.commit(root, INITIAL_COMMIT, paths)
+    sha = publish.commit(root, message, paths)
     if sha is None:
         raise PublishError(f"{root}: the new archive's files were not committed")
     return sha

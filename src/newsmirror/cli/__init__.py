@@ -25,7 +25,7 @@ import httpx
 from .. import __version__
 from ..exceptions import ArchiveLockedError, ConfigError, NewsmirrorError
 from ..redact import redact_text
-from . import demo, enable, import_cmd, init, logs, reindex, reshard, run, status, terminal
+from . import demo, enable, import_cmd, init, logs, reindex, reshard, run, status, terminal, upgrade
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_PUSH_FAILED, EXIT_ARCHIVE = range(6)
 EXIT_INTERNAL = 6
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_parser(commands)
     enable.add_parser(commands)
     init.add_parser(commands)
+    upgrade.add_parser(commands)
     import_cmd.add_parser(commands)
     reshard.add_parser(commands)
     reindex.add_parser(commands)

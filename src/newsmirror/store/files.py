@@ -167,7 +167,10 @@ class TreeFiles:
 
     def write(self, relative: str, text: str) -> bool:
         """Write ``text`` unless the file already holds it; True when written."""
-        data = text.encode("utf-8")
+        return self.write_bytes(relative, text.encode("utf-8"))
+
+    def write_bytes(self, relative: str, data: bytes) -> bool:
+        """Write ``data`` unless the file already holds it; True when written."""
         if self.holds(relative, data):
             return False
         path = self.path(relative)
