@@ -143,7 +143,10 @@ def test_undated_item_is_archived_with_the_time_first_seen_and_kept(runner: Runn
     runner.clock = lambda: datetime(2026, 1, 3, tzinfo=UTC)
     assert runner.run() == 0
     assert runner.ids("news") == [1048573, 1048574]
-    assert runner.commits() == 1
+    assert runner.article("news", 1048573).startswith(f"<!--{NOW_MS}-->\n[无日期]")
+    # a day later the only commit is the heartbeat's (the state and status.xml), no article
+    assert runner.commits() == 2
+    assert "articles/" not in runner.git("show", "--name-only", "--format=", "HEAD")
 
 
 def test_zone_less_date_is_utc(runner: Runner, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -119,7 +119,8 @@ class Archive:
         stored = interrupted or any(r.new or r.updated for r in results)
         lasting = stored or schedule.worth_keeping(kept, after, now)
         self.store.save_states(after, lasting=lasting)
-        self._write_pages(config, results, after, now, every_list=interrupted)
+        beat = schedule.heartbeat(after if lasting else kept)  # what the commit will hold
+        self._write_pages(config, results, after, now, every_list=interrupted, heartbeat=beat)
         sha = self._commit(commit_message(results))
         pushes = publish.push_all(self.root) if push else ()
         return RunResult(sources=results, commit=sha, pushes=pushes)
@@ -145,8 +146,11 @@ class Archive:
         now: datetime,
         *,
         every_list: bool,
+        heartbeat: datetime | None = None,
     ) -> None:
-        ctx = PageContext(config, states, now, self.tree.layout, f"{self.store.archive_id()}:status")
+        feed_id = f"{self.store.archive_id()}:status"
+        beat = heartbeat or schedule.heartbeat(states)
+        ctx = PageContext(config, states, now, self.tree.layout, feed_id, heartbeat=beat)
         missing = (lambda _relative: True) if every_list else self._missing
         pages = render_pages(self.store, ctx, results, missing=missing)
         self._pages.know_ids(pages)  # a checkout that leaves pages out compares them by object id

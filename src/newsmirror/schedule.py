@@ -70,6 +70,11 @@ class SourceState:
         return replace(self, last_success=None, etag=None, last_modified=None)
 
 
+HEARTBEAT_EVERY = timedelta(hours=3)
+"""How old the last successful run every copy holds may grow before a run that changed nothing
+else commits its own: ``status.xml`` shows it and ``status --max-age`` reads it, without a commit
+every hour from an archive whose feeds are quiet."""
+
 VALIDATORS_KEPT_FOR = timedelta(days=1)
 """How old the validators kept in every copy may grow before a run keeps its own (a fresh clone
 then sends validators at most this old: a full response instead of a 304, nothing lost)."""
@@ -77,7 +82,11 @@ then sends validators at most this old: a full response instead of a 304, nothin
 
 def worth_keeping(kept: Mapping[str, SourceState], after: Mapping[str, SourceState], now: datetime) -> bool:
     """Whether ``after`` should replace the states every copy of the archive holds (``kept``):
-    something lasting changed, or validators changed and the kept ones are a day old."""
+    something lasting changed, validators changed and the kept ones are a day old, or the kept
+    last successful run is ``HEARTBEAT_EVERY`` older than this one's."""
+    kept_beat, beat = heartbeat(kept), heartbeat(after)
+    if beat is not None and (kept_beat is None or beat - kept_beat >= HEARTBEAT_EVERY):
+        return True
     for slug, state in after.items():
         old = kept.get(slug, SourceState())
         if old.lasting() != state.lasting():
@@ -87,6 +96,11 @@ def worth_keeping(kept: Mapping[str, SourceState], after: Mapping[str, SourceSta
             if since is None or now - since >= VALIDATORS_KEPT_FOR:
                 return True
     return False
+
+
+def heartbeat(states: Mapping[str, SourceState]) -> datetime | None:
+    """The last successful run: the newest success of any source (None before the first)."""
+    return max(filter(None, (moment_of(s.last_success) for s in states.values())), default=None)
 
 
 def _fits(value: Any, default: Any) -> bool:

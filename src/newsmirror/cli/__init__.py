@@ -25,7 +25,7 @@ import httpx
 from .. import __version__
 from ..exceptions import ArchiveLockedError, ConfigError, NewsmirrorError
 from ..redact import redact_text
-from . import demo, enable, import_cmd, init, logs, reindex, reshard, run, status, terminal, upgrade
+from . import actions, demo, enable, import_cmd, init, logs, reindex, reshard, run, status, terminal, upgrade
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_PUSH_FAILED, EXIT_ARCHIVE = range(6)
 EXIT_INTERNAL = 6
@@ -91,6 +91,8 @@ def _main(
 
 def _fail(error: NewsmirrorError, code: int) -> int:
     print(f"newsmirror: error: {error}", file=sys.stderr)
+    if actions.in_actions():  # the run's page says why it failed, not only its log
+        sys.stdout.write(actions.command("error", str(error), title=f"newsmirror: {error.code}"))
     return code
 
 

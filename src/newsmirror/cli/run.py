@@ -19,6 +19,7 @@ from tqdm import tqdm
 from ..config import config_path_for, load_config, select_sources
 from ..core import open_archive
 from ..types import RunResult, SourceResult
+from .actions import report_to_actions
 
 
 def add_parser(commands: Any) -> None:
@@ -69,6 +70,7 @@ def handle(
         sys.stdout.write("\n")
     else:
         write_report(result, args.archive, sys.stdout)
+    report_to_actions(result, args.archive, code, sys.stderr if args.json else sys.stdout)
     return code
 
 
@@ -108,10 +110,12 @@ def _fixed(moment: datetime) -> Callable[[], datetime]:
 
 
 def exit_code(result: RunResult) -> int:
-    if result.failed:
-        return 1
+    """4 when a push failed, whatever else: what was archived did not reach every copy, and the
+    workflow, which lets 1 pass, must fail.  1 when only sources failed."""
     if any(not p.ok for p in result.pushes):
         return 4
+    if result.failed:
+        return 1
     return 0
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import httpx
 
 from ..config import config_path_for, load_config
 from ..health import Health, display, newest_text, state_notes, status_text
+from ..schedule import heartbeat, stamp
 from .common import existing_archive
 from .run import write_table
 
@@ -24,7 +26,30 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--archive", type=Path, default=Path("archive"), help="archive (default ./archive)")
     parser.add_argument("--sources", type=Path, default=None, help="sources file (default: as for run)")
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+    parser.add_argument(
+        "--max-age",
+        type=duration,
+        default=None,
+        metavar="AGE",
+        help="exit 1 when the last successful run is older than AGE (e.g. 6h, 90m, 2d, 1d12h): "
+        "for a monitor to call",
+    )
     parser.set_defaults(handler=handle)
+
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
+
+
+def duration(text: str) -> timedelta:
+    """``6h``, ``90m``, ``2d``, ``1d12h``: days, hours and minutes, in that order."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match is None or not any(match.groups()):
+        raise argparse.ArgumentTypeError(f"not a duration such as 6h, 90m or 2d: {text!r}")
+    days, hours, minutes = (int(part or 0) for part in match.groups())
+    age = timedelta(days=days, hours=hours, minutes=minutes)
+    if age <= timedelta(0):
+        raise argparse.ArgumentTypeError(f"must be longer than nothing: {text!r}")
+    return age
 
 
 def handle(
@@ -35,11 +60,19 @@ def handle(
 ) -> int:
     archive = existing_archive(args.archive)
     config = load_config(config_path_for(args.archive, args.sources))
-    report = archive.health(config, (clock or (lambda: datetime.now(UTC)))())
+    now = (clock or (lambda: datetime.now(UTC)))()
+    report = archive.health(config, now)
     storage = archive.storage(config)
+    beat = heartbeat(archive.store.load_states())
+    stale = args.max_age is not None and (beat is None or now - beat > args.max_age)
     if args.json:
         sources = [_json(h, counts) for h, counts in report]
-        out = {"sources": sources, "storage": {**asdict(storage), "warnings": storage.warnings()}}
+        out = {
+            "sources": sources,
+            "storage": {**asdict(storage), "warnings": storage.warnings()},
+            "last_successful_run": stamp(beat) if beat else None,
+            "archive_stale": stale if args.max_age is not None else None,
+        }
         json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
@@ -49,7 +82,26 @@ def handle(
                          f"({storage.largest_entries:,} entries)\n")  # fmt: skip
         for warning in storage.warnings():
             sys.stdout.write(f"warning: {warning}\n")
-    return 1 if any(_troubled(h) for h, _ in report) else 0
+        sys.stdout.write(_heartbeat_line(beat, now, args.max_age, stale))
+    return 1 if stale or any(_troubled(h) for h, _ in report) else 0
+
+
+def _heartbeat_line(beat: datetime | None, now: datetime, max_age: timedelta | None, stale: bool) -> str:
+    if beat is None:
+        line = "last successful run: none yet"
+    else:
+        line = f"last successful run: {display(stamp(beat))} ({_ago(now - beat)} ago)"
+    if stale:
+        line += f"; STALE: older than --max-age {_ago(max_age or timedelta(0))}"
+    return line + "\n"
+
+
+def _ago(age: timedelta) -> str:
+    minutes = max(0, int(age.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+    return "".join(parts) or "0m"
 
 
 _HEADER = (

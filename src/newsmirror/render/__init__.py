@@ -143,11 +143,15 @@ def render_status_page(rows: Iterable[StatusRow]) -> str:
     return _template("status.md.j2").render(rows=list(rows))
 
 
-def render_status_feed(problems: Iterable[object], *, feed_id: str, updated: str) -> str:
-    """``status.xml``: an Atom feed with one entry per current problem."""
+def render_status_feed(
+    problems: Iterable[object], *, feed_id: str, updated: str, heartbeat: str | None = None
+) -> str:
+    """``status.xml``: an Atom feed with one entry per current problem; its ``updated`` and
+    subtitle carry the last successful run (the heartbeat a monitor watches)."""
     return _template("status.xml.j2").render(
         title="newsmirror: problems of this archive",
         feed_id=feed_id,
         updated=updated,
+        heartbeat=heartbeat,
         problems=list(problems),
     )

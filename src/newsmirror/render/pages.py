@@ -16,7 +16,7 @@ from ..archive_format import Layout, gmt8
 from ..config import Config
 from ..exceptions import StorageError
 from ..health import Health, assess, newest_text, problems, state_notes, status_text
-from ..schedule import SourceState
+from ..schedule import SourceState, stamp
 from ..store import ArchiveStore
 from ..types import Source, SourceResult, SourceSummary
 from . import (
@@ -40,6 +40,8 @@ class PageContext:
     now: datetime
     layout: Layout
     feed_id: str
+    heartbeat: datetime | None = None
+    """The last successful run, as the committed state has it (``status.xml`` carries it)."""
 
 
 def list_page(source: Source) -> str:
@@ -71,8 +73,9 @@ def render_pages(
     pages["README.md"] = render_readme(rows, _headlines(store, ctx))
     pages["status.md"] = render_status_page(_status_row(h) for h in healths)
     found = problems(healths, ctx.config.fetch)
-    updated = max((p.updated for p in found), default="1970-01-01T00:00:00Z")
-    pages["status.xml"] = render_status_feed(found, feed_id=ctx.feed_id, updated=updated)
+    beat = stamp(ctx.heartbeat) if ctx.heartbeat else None
+    updated = max([p.updated for p in found] + [beat or "1970-01-01T00:00:00Z"])
+    pages["status.xml"] = render_status_feed(found, feed_id=ctx.feed_id, updated=updated, heartbeat=beat)
     return pages
 
 
