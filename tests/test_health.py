@@ -82,7 +82,10 @@ def test_retry_after_postpones_only_that_source(runner: Runner, capsys: pytest.C
     at(runner, 1)
     second = report(runner, capsys)
     assert second["busy"]["outcome"] == "postponed"
-    assert second["busy"]["notes"] == ["postponed until 2026-01-02T05:34:05Z"]
+    assert second["busy"]["notes"] == [
+        "postponed until 2026-01-02 05:34 UTC (failing since 2026-01-02 03:04 UTC); "
+        "`newsmirror enable busy` fetches it next run"
+    ]
     assert fetched(runner, "/busy.xml") == 1
     assert fetched(runner, "/ok.xml") == 2
     at(runner, 3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -76,17 +76,49 @@ def test_readme_lists_each_source_with_count_newest_and_status(runner: Runner) -
     assert "\n坏 (bad): failed, http_404\n" in runner.git("log", "-1", "--format=%B")
 
 
-def test_a_failing_source_backs_off_and_stops_committing(runner: Runner) -> None:
+def test_quick_failing_runs_never_back_off(runner: Runner) -> None:
+    """Backoff counts time, not runs: five runs by hand within a minute all fetch the feed."""
     runner.sources({"name": "坏", "slug": "bad", "url": runner.server.url("/missing.xml")})
-    for attempt in range(1, 5):
+    for attempt in range(1, 6):
+        runner.clock = lambda attempt=attempt: NOW + timedelta(seconds=10 * attempt)
         assert runner.run() == 1
-        assert runner.commits() == attempt  # each attempt records the failure count
+    assert runner.server.requests == ["404 /missing.xml"] * 5
+    assert "failed: http_404 ×5" in (runner.archive / "README.md").read_text("utf-8")
+
+
+def test_a_source_failing_for_three_hours_backs_off_until_enabled(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runner.sources({"name": "坏", "slug": "bad", "url": runner.server.url("/missing.xml")})
+    for hour in range(4):  # hourly runs: failing at 0, 1, 2 and 3 hours
+        runner.clock = lambda hour=hour: NOW + timedelta(hours=hour)
+        assert runner.run() == 1
+        assert runner.commits() == hour + 1  # each attempt records the failure count
     assert runner.git("log", "-1", "--format=%s") == "newsmirror: source status changed\n"
-    assert "failed: http_404 ×4" in (runner.archive / "README.md").read_text("utf-8")
     requests = len(runner.server.requests)
+    runner.clock = lambda: NOW + timedelta(hours=4)
+    capsys.readouterr()
     assert runner.run() == 0  # backed off: not fetched, not a failure of this run
     assert len(runner.server.requests) == requests
     assert runner.commits() == 4
+    out = capsys.readouterr().out
+    # failing 3 hours: the next attempt 2 hours after the last (less a tenth of the run interval)
+    assert (
+        "  bad: postponed until 2026-01-02 07:58 UTC (failing since 2026-01-02 03:04 UTC); "
+        "`newsmirror enable bad` fetches it next run\n"
+    ) in out
+    assert main(["enable", "--all", "--archive", str(runner.archive)]) == 0
+    assert "re-enabled bad; committed " in capsys.readouterr().out
+    assert runner.run() == 1
+    assert len(runner.server.requests) == requests + 1
+    capsys.readouterr()  # enabled, it counts from its next failure: not held back yet
+    assert main(["enable", "--all", "--archive", str(runner.archive)]) == 0
+    assert capsys.readouterr().out == "no source is disabled or postponed; nothing changed\n"
+
+
+def test_enable_wants_slugs_or_all(runner: Runner, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["enable", "--archive", str(runner.archive)]) == 2
+    assert "name the sources (SLUG ...) or pass --all" in capsys.readouterr().err
 
 
 def test_rerun_with_nothing_new_makes_no_commit(runner: Runner, capsys: pytest.CaptureFixture[str]) -> None:

@@ -192,16 +192,21 @@ class Archive:
                 f"newsmirror: state rebuilt from the article files ({count} articles)\n"
             )
 
-    def enable(self, slugs: tuple[str, ...]) -> str | None:
-        """Re-enable disabled or backed-off sources; commits the change. Raises ConfigError."""
+    def enable(self, slugs: tuple[str, ...] | None) -> tuple[tuple[str, ...], str | None]:
+        """Re-enable disabled or backed-off sources (``None``: every one that is); commits the
+        change.  The slugs enabled and the commit.  Raises ConfigError."""
         with self.locked():
             states = self.store.load_states()
+            if slugs is None:
+                slugs = tuple(s for s, state in sorted(states.items()) if schedule.held_back(state))
+                if not slugs:
+                    return (), None
             unknown = [s for s in slugs if s not in states]
             if unknown:
                 raise ConfigError(f"{self.root}: no state for source(s) {', '.join(unknown)}")
             states.update({slug: schedule.enabled(states[slug]) for slug in slugs})
             self.store.save_states(states, lasting=True)
-            return self._commit(f"newsmirror: re-enable {', '.join(slugs)}\n")
+            return slugs, self._commit(f"newsmirror: re-enable {', '.join(slugs)}\n")
 
     def health(self, config: Config, now: datetime) -> list[tuple[Health, tuple[int, int]]]:
         """Every configured source's health with its article counts of the last 24 h and 7 days."""

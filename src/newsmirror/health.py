@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .config import FetchSettings
-from .schedule import SourceState, moment_of, stamp
+from .schedule import SHOWN, SourceState, moment_of, stamp
 from .types import Record, Source
 
 DAY_MS = 86_400_000
@@ -89,11 +89,11 @@ def state_notes(state: SourceState) -> list[str]:
 
 def display(text: str | None) -> str:
     moment = moment_of(text)
-    return "—" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+    return "—" if moment is None else moment.strftime(SHOWN)
 
 
 def newest_text(newest_ms: int | None) -> str:
-    return "—" if newest_ms is None else _from_ms(newest_ms).strftime("%Y-%m-%d %H:%M UTC")
+    return "—" if newest_ms is None else _from_ms(newest_ms).strftime(SHOWN)
 
 
 def _from_ms(ms: int) -> datetime:

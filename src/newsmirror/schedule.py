@@ -8,9 +8,11 @@ honours the same postponements and knows which sources are failing, moved or gon
   source when they reach past the next run;
 * a redirect seen ``redirect_runs`` runs in a row, permanent (301/308) every time and to the
   same place, moves the source; a temporary one (302/307) never does;
-* failure: consecutive failures counted; ``Retry-After`` postpones; after three failures in a
-  row the source backs off (2, 4, 8 … up to 24 hours between attempts) so dead feeds are not
-  fetched every hour for years; ``410 Gone`` disables the source until it is re-enabled.
+* failure: consecutive failures counted, and since when it has been failing; ``Retry-After``
+  postpones; once it has failed for ``BACKOFF_AFTER`` (3 hours: time, not runs, so three quick
+  runs by hand do not count as three hours) the source backs off, waiting about half as long as
+  it has been failing (2, 4, 8 … up to 24 hours between attempts) so dead feeds are not fetched
+  every hour for years; ``410 Gone`` disables the source until it is re-enabled.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from .fetch import Fetched, Validators
 from .redact import redact_text, redact_url, restore, same_url
 from .types import Source
 
-BACKOFF_AFTER = 3
+BACKOFF_AFTER = timedelta(hours=3)
+"""How long a source must have been failing before it backs off."""
 BACKOFF_CAP_HOURS = 24
 
 
@@ -40,6 +43,9 @@ class SourceState:
     code: str | None = None
     message: str | None = None
     failures: int = 0
+    failing_since: str | None = None
+    """The first failure of the current run of failures, whatever their codes (``since`` is the
+    first of the current code): what the backoff counts from."""
     last_success: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -151,8 +157,23 @@ def reason_to_skip(source: Source, state: SourceState, now: datetime, settings: 
         return f"disabled: {state.message} (re-enable with `newsmirror enable`)"
     until = moment_of(state.not_before)
     if until is not None and now < until <= now + _longest_postponement(settings):
-        return f"postponed until {state.not_before}"
+        why = (
+            f"failing since {_shown(state.failing_since)}"
+            if state.result == "failed" and state.failing_since
+            else "as the server asked"
+        )
+        hint = f"`newsmirror enable {source.slug}` fetches it next run"
+        return f"postponed until {_shown(state.not_before)} ({why}); {hint}"
     return None
+
+
+def _shown(text: str | None) -> str:
+    moment = moment_of(text)
+    return "—" if moment is None else moment.strftime(SHOWN)
+
+
+SHOWN = "%Y-%m-%d %H:%M UTC"
+"""How a time is shown to people, everywhere (reports, status, pages)."""
 
 
 def _longest_postponement(settings: FetchSettings) -> timedelta:
@@ -172,6 +193,7 @@ def after_success(
         code=None,
         message=None,
         failures=0,
+        failing_since=None,
         last_success=stamp(now),
         etag=kept.etag,
         last_modified=kept.last_modified,
@@ -211,6 +233,7 @@ def after_failure(
     """The state after a failed fetch or parse."""
     failures = state.failures + 1
     same = state.result == "failed" and state.code == error.code
+    first = moment_of(state.failing_since) if state.failures else None
     failed = replace(
         state,
         result="failed",
@@ -218,13 +241,15 @@ def after_failure(
         message=redact_text(error.message),
         since=state.since if same else stamp(now),
         failures=failures,
+        failing_since=stamp(first or now),
         recovered=None,
     )
     if error.code == "http_410":
         gone = redact_url(url) if url is not None else None
         return replace(failed, result="disabled", message=f"410 Gone since {stamp(now)}", disabled_url=gone)
     retry = getattr(error, "retry_at", None)
-    return replace(failed, not_before=_postpone(retry, now, settings) or _backoff(failures, now, settings))
+    backoff = _backoff(first or now, now, settings)
+    return replace(failed, not_before=_postpone(retry, now, settings) or backoff)
 
 
 def _postpone(until: datetime | None, now: datetime, settings: FetchSettings) -> str | None:
@@ -235,13 +260,22 @@ def _postpone(until: datetime | None, now: datetime, settings: FetchSettings) ->
     return stamp(min(until, now + _longest_postponement(settings)))
 
 
-def _backoff(failures: int, now: datetime, settings: FetchSettings) -> str | None:
-    if failures <= BACKOFF_AFTER:
+def _backoff(failing_since: datetime, now: datetime, settings: FetchSettings) -> str | None:
+    """The next attempt of a source failing since ``failing_since``: none held back before
+    ``BACKOFF_AFTER``, then the power of two hours at most half as long as it has failed."""
+    failing = now - failing_since
+    if failing < BACKOFF_AFTER:
         return None
-    hours = min(2 ** min(failures - BACKOFF_AFTER, 16), BACKOFF_CAP_HOURS, settings.max_postpone_hours)
+    half = max(2, int(failing / timedelta(hours=1)) // 2)
+    hours = min(1 << (half.bit_length() - 1), BACKOFF_CAP_HOURS, settings.max_postpone_hours)
     # a little early, so that a run that starts late by a few minutes still tries
     slack = timedelta(minutes=settings.run_interval_minutes / 10)
     return stamp(now + timedelta(hours=hours) - slack)
+
+
+def held_back(state: SourceState) -> bool:
+    """Disabled, or postponed (backing off, or as a server asked): what ``enable`` lifts."""
+    return state.result == "disabled" or state.not_before is not None
 
 
 def enabled(state: SourceState) -> SourceState:
@@ -252,5 +286,6 @@ def enabled(state: SourceState) -> SourceState:
         message=None if state.result == "disabled" else state.message,
         not_before=None,
         failures=0,
+        failing_since=None,
         disabled_url=None,
     )
