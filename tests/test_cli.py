@@ -6,8 +6,11 @@ import importlib.metadata
 import io
 import json
 import logging
+import os
 import re
+import subprocess
 import sys
+import sysconfig
 
 import pytest
 
@@ -85,3 +88,45 @@ def test_version_prints_the_package_version_and_exits_0(capsys: pytest.CaptureFi
         main(["--version"])
     assert stopped.value.code == 0
     assert capsys.readouterr().out == f"newsmirror {importlib.metadata.version('newsmirror')}\n"
+
+
+# -- conventions ----------------------------------------------------------------------------------
+
+
+def test_verbose_is_accepted_after_the_command_too(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runner.sources(
+        {"name": "新闻", "slug": "news", "url": runner.feed("news", rss(It("甲", "https://e.com/a")))}
+    )
+    assert runner.run("-v") == 0
+    assert "level=info" in capsys.readouterr().err
+    assert logging.getLogger("newsmirror").level == logging.INFO
+    assert runner.run("-vv") == 0
+    assert logging.getLogger("newsmirror").level == logging.DEBUG
+    capsys.readouterr()
+    assert runner.run() == 0
+    assert "level=" not in capsys.readouterr().err
+    assert logging.getLogger("newsmirror").level == logging.ERROR
+
+
+def closed_stdout(*args: str) -> subprocess.CompletedProcess[str]:
+    """``newsmirror ARGS`` writing into a pipe nobody reads any more (``… | head`` after head left)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        script = sysconfig.get_path("scripts") + "/newsmirror"
+        return subprocess.run([script, *args], stdout=write, stderr=subprocess.PIPE, text=True, check=False)
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize("command", [["status", "--json"], ["status"], ["run", "--json"], ["run"]])
+def test_a_closed_stdout_ends_quietly_with_141(runner: Runner, command: list[str]) -> None:
+    runner.sources(
+        {"name": "新闻", "slug": "news", "url": runner.feed("news", rss(It("甲", "https://e.com/a")))}
+    )
+    assert runner.run() == 0
+    args = [*command, "--archive", str(runner.archive), "--sources", str(runner.root / "sources.toml")]
+    done = closed_stdout(*args)
+    assert (done.returncode, done.stderr) == (141, "")

@@ -10,12 +10,14 @@ Exit status (documented in the README):
 * 5 — the archive could not be read or written, or git failed
 * 6 — an internal error (a bug): a clear one-line message, the traceback with ``-v``
 * 130 — interrupted (Ctrl-C)
+* 141 — standard output was closed early (``status --json | head``): quietly, no traceback
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -30,6 +32,7 @@ from . import actions, demo, enable, import_cmd, init, logs, reindex, reshard, r
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_PUSH_FAILED, EXIT_ARCHIVE = range(6)
 EXIT_INTERNAL = 6
 EXIT_INTERRUPTED = 130
+EXIT_CLOSED_OUTPUT = 141  # 128 + SIGPIPE, what a shell shows for a program its pipe closed on
 log = logging.getLogger("newsmirror.cli")
 
 
@@ -49,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     reshard.add_parser(commands)
     reindex.add_parser(commands)
     demo.add_parser(commands)
+    for command in commands.choices.values():  # global options after the command too: run -v
+        command.add_argument(
+            "-v", "--verbose", action="count", default=0, dest="verbose_after", help=argparse.SUPPRESS
+        )
     return parser
 
 
@@ -59,8 +66,23 @@ def main(
     clock: Callable[[], datetime] | None = None,
 ) -> int:
     """Entry point; ``transport`` and ``clock`` are seams for tests."""
-    with terminal.printable_output():
-        return _main(argv, transport, clock)
+    try:
+        with terminal.printable_output():
+            return _main(argv, transport, clock)
+    except BrokenPipeError:
+        _quiet_closed_output()
+        return EXIT_CLOSED_OUTPUT
+
+
+def _quiet_closed_output() -> None:
+    """The reader of stdout went away: point stdout at /dev/null, so that the interpreter's own
+    flush at exit does not print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file behind sys.stdout (a test's capture)
+        pass
 
 
 def _main(
@@ -69,7 +91,7 @@ def _main(
     clock: Callable[[], datetime] | None,
 ) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose)
+    _configure_logging(args.verbose + getattr(args, "verbose_after", 0))
     try:
         code: int = args.handler(args, transport=transport, clock=clock)
         return code
@@ -82,6 +104,8 @@ def _main(
     except KeyboardInterrupt:
         print("newsmirror: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise  # not a bug: the reader of stdout left (main answers it)
     except Exception as e:  # the CLI's boundary: a bug must not pass for "some sources failed" (1)
         log.info("internal error", exc_info=True)  # the traceback, with -v
         what = f"{type(e).__name__}: {redact_text(str(e))}"
@@ -101,4 +125,10 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()  # what is still buffered, while a closed pipe can still be answered
+    except BrokenPipeError:
+        _quiet_closed_output()
+        code = EXIT_CLOSED_OUTPUT
+    sys.exit(code)
