@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sysconfig
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,3 +123,11 @@ def flat_archive(archive: Path) -> Path:
 @pytest.fixture
 def runner(server: Server, tmp_path: Path) -> Runner:
     return Runner(server=server, root=tmp_path, archive=flat_archive(tmp_path / "archive"))
+
+
+def tool(name: str) -> str:
+    """A command installed with this Python environment (the test extra), else on PATH."""
+    found = shutil.which(name, path=sysconfig.get_path("scripts")) or shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is missing: it is in the test extra (pip install -e '.[test]')")
+    return found

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
+
+from .servers import serving
 
 
 @dataclass
@@ -111,12 +112,5 @@ def forge(root: Path, *, user: str, token: str) -> Iterator[Forge]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     running = Forge(f"http://127.0.0.1:{httpd.server_address[1]}", root, user, token)
     httpd.RequestHandlerClass = type("Handler", (_Handler,), {"forge": running})
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
+    with serving(httpd):
         yield running
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()

@@ -106,12 +106,19 @@ def serve(routes: dict[str, Reply | Handler]) -> Iterator[Server]:
     traffic = Traffic()
     handler = type("Handler", (_Handler,), {"routes": routes, "traffic": traffic})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    with serving(httpd):
+        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", traffic, routes)
+
+
+@contextmanager
+def serving(httpd: ThreadingHTTPServer) -> Iterator[None]:
+    """Run ``httpd`` in a thread while the block runs, then stop and close it."""
     httpd.daemon_threads = True
     # shutdown() waits for serve_forever's next poll: 0.5 s by default, in every test's teardown
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", traffic, routes)
+        yield
     finally:
         httpd.shutdown()
         httpd.server_close()

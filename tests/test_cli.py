@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import sysconfig
 
 import pytest
 
@@ -18,7 +17,7 @@ from newsmirror.cli import logs, main
 from newsmirror.cli.run import progress
 from newsmirror.types import SourceResult
 
-from .conftest import Runner
+from .conftest import Runner, tool
 from .feeds import It, rss
 
 
@@ -115,8 +114,9 @@ def closed_stdout(*args: str) -> subprocess.CompletedProcess[str]:
     read, write = os.pipe()
     os.close(read)
     try:
-        script = sysconfig.get_path("scripts") + "/newsmirror"
-        return subprocess.run([script, *args], stdout=write, stderr=subprocess.PIPE, text=True, check=False)
+        return subprocess.run(
+            [tool("newsmirror"), *args], stdout=write, stderr=subprocess.PIPE, text=True, check=False
+        )
     finally:
         os.close(write)
 

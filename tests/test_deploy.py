@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name
 
 import newsmirror
 from newsmirror.cli import main
-from newsmirror.deploy import build_wheel, dependency_lock, locked_versions, own_wheel
+from newsmirror.deploy import build_wheel, dependency_lock, own_wheel
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = Path(os.environ.get("NEWSMIRROR_WHEELHOUSE", ROOT / "build" / "wheelhouse"))
@@ -49,18 +49,32 @@ def project() -> dict[str, Any]:
 # -- the lock -------------------------------------------------------------------------------------
 
 
+def locked(lock: str, *, here: bool = False) -> dict[str, str]:
+    """{canonical name: version} of each requirement of the lock (``here``: those whose markers
+    hold on this machine; colorama is for Windows)."""
+    environment = default_environment()
+    pinned = {}
+    for line in lock.splitlines():
+        head = line.split("\\")[0].strip()
+        if head and not head.startswith(("#", "-")):
+            requirement = Requirement(head)
+            if not here or requirement.marker is None or requirement.marker.evaluate(environment):
+                pinned[canonicalize_name(requirement.name)] = str(requirement.specifier).removeprefix("==")
+    return pinned
+
+
 def test_the_lock_pins_every_runtime_dependency_within_its_bounds() -> None:
-    locked = locked_versions(dependency_lock())
+    versions = locked(dependency_lock())
     for text in project()["dependencies"]:
         requirement = Requirement(text)
-        version = locked.get(canonicalize_name(requirement.name))
+        version = versions.get(canonicalize_name(requirement.name))
         assert version is not None, f"{requirement.name}: not in requirements.lock (run scripts/lock.sh)"
         assert requirement.specifier.contains(version), f"{requirement.name}=={version} vs {requirement}"
 
 
 def test_every_locked_requirement_has_hashes_and_nothing_else_is_named() -> None:
     entries = [e for e in dependency_lock().split("\n") if e and not e.startswith((" ", "#"))]
-    assert len(entries) == len(locked_versions(dependency_lock()))
+    assert len(entries) == len(locked(dependency_lock()))
     text = dependency_lock()
     for entry in entries:
         block = text[text.index(entry) :].split("\n# via")[0].split("\n")
@@ -147,17 +161,16 @@ def installed(bin_dir: Path) -> dict[str, str]:
     return {canonicalize_name(k): v for k, v in json.loads(out.stdout).items()}
 
 
-def expected_here(lock: str) -> dict[str, str]:
-    """The locked versions whose markers hold on this machine (colorama is for Windows)."""
-    environment = default_environment()
-    wanted = {}
-    for line in lock.splitlines():
-        head = line.split("\\")[0].strip()
-        if head and not head.startswith(("#", "-")):
-            requirement = Requirement(head)
-            if requirement.marker is None or requirement.marker.evaluate(environment):
-                wanted[canonicalize_name(requirement.name)] = str(requirement.specifier).removeprefix("==")
-    return wanted
+def run_install_step(archive: Path, bin_dir: Path, house: Path) -> subprocess.CompletedProcess[str]:
+    """The workflow's install step, in the archive, with the fresh venv's pip, offline."""
+    return subprocess.run(
+        ["bash", "-e", "-c", install_step(archive)],
+        cwd=archive,
+        env=offline_pip(bin_dir, house),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_the_workflows_install_command_gets_exactly_the_locked_versions(tmp_path: Path) -> None:
@@ -166,17 +179,10 @@ def test_the_workflows_install_command_gets_exactly_the_locked_versions(tmp_path
     assert main(["init", str(archive)]) == 0
     bin_dir = fresh_venv(tmp_path / "venv")
     before = installed(bin_dir)  # pip and setuptools, the venv's own
-    done = subprocess.run(
-        ["bash", "-e", "-c", install_step(archive)],
-        cwd=archive,
-        env=offline_pip(bin_dir, house),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_install_step(archive, bin_dir, house)
     assert done.returncode == 0, done.stderr
     got = {k: v for k, v in installed(bin_dir).items() if k not in before}
-    assert got == {**expected_here(dependency_lock()), "newsmirror": VERSION}
+    assert got == {**locked(dependency_lock(), here=True), "newsmirror": VERSION}
     version = subprocess.run(
         [bin_dir / "newsmirror", "--version"], capture_output=True, text=True, check=True
     )
@@ -200,14 +206,7 @@ def test_a_wheel_changed_by_one_byte_is_refused_and_nothing_is_installed(tmp_pat
     (archive / WHEEL).write_bytes(bytes(data))
     bin_dir = fresh_venv(tmp_path / "venv")
     before = installed(bin_dir)
-    done = subprocess.run(
-        ["bash", "-e", "-c", install_step(archive)],
-        cwd=archive,
-        env=offline_pip(bin_dir, house),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_install_step(archive, bin_dir, house)
     assert done.returncode != 0
     assert "THESE PACKAGES DO NOT MATCH THE HASHES" in done.stderr
     assert hashlib.sha256(bytes(data)).hexdigest() in done.stderr

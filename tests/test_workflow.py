@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sysconfig
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ import yaml
 
 from newsmirror.cli import main
 
+from .conftest import tool
 from .feeds import It, rss
 from .git_http import Forge, forge
 from .servers import Reply, Server
@@ -38,13 +38,6 @@ WORKFLOW = ".github/workflows/newsmirror.yml"
 DEPENDABOT = ".github/dependabot.yml"
 PIN = re.compile(r"^\s*(?:- )?uses: (?P<action>[\w.-]+/[\w.-]+)@(?P<commit>\S+)(?: # (?P<release>\S+))?$")
 RUNTIMES = {"node24"}  # what GitHub runs JavaScript actions on (node12, 16 and 20 are retired)
-
-
-def tool(name: str) -> str:
-    found = shutil.which(name, path=sysconfig.get_path("scripts")) or shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is missing: it is in the test extra (pip install -e '.[test]')")
-    return found
 
 
 @pytest.fixture

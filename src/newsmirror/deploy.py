@@ -35,7 +35,7 @@ from typing import Final
 from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
 from .exceptions import ConfigError, InstallError
@@ -194,18 +194,6 @@ def _satisfied(requirement: Requirement) -> bool:
 def dependency_lock() -> str:
     """The lock shipped with this newsmirror: every runtime dependency, pinned and hashed."""
     return importlib.resources.files("newsmirror").joinpath("requirements.lock").read_text("utf-8")
-
-
-def locked_versions(lock: str) -> dict[str, str]:
-    """{canonical name: version} of every ``name==version`` line of a requirements file."""
-    pinned: dict[str, str] = {}
-    for line in lock.splitlines():
-        head = line.split(";")[0].split("\\")[0].strip()
-        if not head or head.startswith(("#", "-", ".")) or "==" not in head:
-            continue
-        name, version = head.split("==", 1)
-        pinned[canonicalize_name(name)] = version.strip()
-    return pinned
 
 
 def wheel_line(wheel: Wheel) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .config import FetchSettings
-from .schedule import SHOWN, SourceState, moment_of, stamp
+from .schedule import SHOWN, SourceState, display, moment_of, stamp
 from .types import Record, Source
 
 DAY_MS = 86_400_000
@@ -85,11 +85,6 @@ def state_notes(state: SourceState) -> list[str]:
         f"recovered: {state.recovered}" if state.recovered else "",
     ]
     return [n for n in notes if n]
-
-
-def display(text: str | None) -> str:
-    moment = moment_of(text)
-    return "—" if moment is None else moment.strftime(SHOWN)
 
 
 def newest_text(newest_ms: int | None) -> str:

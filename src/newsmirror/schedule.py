@@ -158,16 +158,17 @@ def reason_to_skip(source: Source, state: SourceState, now: datetime, settings: 
     until = moment_of(state.not_before)
     if until is not None and now < until <= now + _longest_postponement(settings):
         why = (
-            f"failing since {_shown(state.failing_since)}"
+            f"failing since {display(state.failing_since)}"
             if state.result == "failed" and state.failing_since
             else "as the server asked"
         )
         hint = f"`newsmirror enable {source.slug}` fetches it next run"
-        return f"postponed until {_shown(state.not_before)} ({why}); {hint}"
+        return f"postponed until {display(state.not_before)} ({why}); {hint}"
     return None
 
 
-def _shown(text: str | None) -> str:
+def display(text: str | None) -> str:
+    """A saved time as people read it (``SHOWN``), or ``—``."""
     moment = moment_of(text)
     return "—" if moment is None else moment.strftime(SHOWN)
 

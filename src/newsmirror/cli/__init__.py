@@ -91,7 +91,7 @@ def _main(
     clock: Callable[[], datetime] | None,
 ) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose + getattr(args, "verbose_after", 0))
+    _configure_logging(args.verbose + args.verbose_after)
     try:
         code: int = args.handler(args, transport=transport, clock=clock)
         return code

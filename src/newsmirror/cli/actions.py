@@ -55,6 +55,12 @@ def annotation_lines(result: RunResult) -> list[str]:
     return lines
 
 
+_MEANINGS: Final = {
+    1: ": some sources failed; the rest was archived and pushed (the run stays green)",
+    4: ": archived and committed, but a push failed (the run fails)",
+}
+
+
 def summary(result: RunResult, archive: Path, code: int) -> str:
     """The job summary: a Markdown table of the sources, then the commit and the pushes."""
     rows = ["| source | new | updated | unchanged | skipped | result |", "|---|--:|--:|--:|--:|---|"]
@@ -64,7 +70,7 @@ def summary(result: RunResult, archive: Path, code: int) -> str:
     for push in result.pushes:
         outcome = "ok" if push.ok else f"**failed**: {_cell(push.message)}"
         lines.append(f"- push to `{push.remote}`: {outcome}")
-    lines.append(f"\nexit status {code}{_meaning(code)}\n")
+    lines.append(f"\nexit status {code}{_MEANINGS.get(code, '')}\n")
     return redact_text("\n".join(lines))
 
 
@@ -80,17 +86,6 @@ def _cell(text: str) -> str:
     for char in "\\`*_[]<>|":
         text = text.replace(char, f"\\{char}")
     return text
-
-
-_MEANINGS: Final = {
-    0: "",
-    1: ": some sources failed; the rest was archived and pushed (the run stays green)",
-    4: ": archived and committed, but a push failed (the run fails)",
-}
-
-
-def _meaning(code: int) -> str:
-    return _MEANINGS.get(code, "")
 
 
 def report_to_actions(result: RunResult, archive: Path, code: int, out: TextIO) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 
 from ..config import config_path_for, load_config
-from ..health import Health, display, newest_text, state_notes, status_text
-from ..schedule import heartbeat, stamp
+from ..health import Health, newest_text, state_notes, status_text
+from ..schedule import display, heartbeat, stamp
 from .common import existing_archive
 from .run import write_table
 

@@ -12,7 +12,6 @@ from typing import Any, TextIO
 import httpx
 
 from ..deploy import REQUIREMENTS, own_wheel
-from ..repair import run_lock
 from ..scaffold import DEPENDABOT, WORKFLOW, Upgrade, upgrade_archive
 from .common import existing_archive
 from .init import add_wheel_option
@@ -45,10 +44,10 @@ def handle(
     transport: httpx.AsyncBaseTransport | None,
     clock: Callable[[], datetime] | None,
 ) -> int:
-    root = existing_archive(args.archive).root
+    archive = existing_archive(args.archive)
     wheel = own_wheel(args.wheel)
-    with run_lock(root):
-        done = upgrade_archive(root, wheel, upkeep=not args.keep_workflow, older=args.older)
+    with archive.locked():
+        done = upgrade_archive(archive.root, wheel, upkeep=not args.keep_workflow, older=args.older)
     write_upgrade_report(done, sys.stdout)
     return 0
 
