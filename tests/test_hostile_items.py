@@ -34,7 +34,7 @@ STATE_FILES = re.compile(
     r"|^\.newsmirror/keys/[a-z0-9-]+/([0-9a-f]{1,2}|[0-9a-f]{1,2}/[0-9a-f]{2})\.txt$"
     r"|^\.newsmirror/[a-z._]+$"
 )
-TOP_FILES = {"README.md", "status.md", "status.xml", ".gitignore", ".gitattributes"}
+TOP_FILES = {"README.md", "status.md", "status.xml", ".gitignore", ".gitattributes", "newsmirror.toml"}
 
 
 def run_json(runner: Runner, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:

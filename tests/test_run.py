@@ -401,10 +401,6 @@ def test_only_runs_the_named_sources(runner: Runner, capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (
-            '[[source]]\nname = "x"\nslug = "x"\nurl = "https://e.com"\nbodyy = "content"\n',
-            "unknown keys: bodyy",
-        ),
         ('[[source]]\nname = "x"\nurl = "https://e.com"\n', "missing required key 'slug'"),
         ('[[source]]\nname = "x"\nslug = "../x"\nurl = "https://e.com"\n', "slug must be"),
         ('[[source]]\nname = "x"\nslug = "x"\nurl = "ftp://e.com"\n', "url must be an http"),

@@ -12,19 +12,18 @@ Optional keys are listed in ``SOURCE_KEYS``; ``[fetch]`` holds ``FETCH_KEYS``.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, cast
 
 from .exceptions import ConfigError
 from .transform.extract import selector_error
 from .types import Source
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +51,18 @@ SOURCE_KEYS: Final = (
         "JSON Feed summary) or `content` (`content:encoded`, Atom content, JSON Feed content_html); "
         "falls back to the other when missing",
     ),
-    Key("link", ("link", "guid"), "link", "feed field with the article URL: `link` or `guid`"),
+    Key(
+        "link",
+        ("link", "guid"),
+        "link",
+        "feed field with the article URL: `link` or `guid`; a relative link is resolved against `url`",
+    ),
     Key(
         "fulltext",
         str,
         None,
-        "CSS selector: fetch each article page and use that element's inner HTML as the body",
+        "CSS selector: fetch each article page and use that element's inner HTML as the body "
+        "(re-serialised by an HTML5 parser, as the original's jsdom did)",
     ),
     Key(
         "require_category",
@@ -146,6 +151,8 @@ class FetchSettings:
 class Config:
     sources: tuple[Source, ...]
     fetch: FetchSettings = FetchSettings()
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+    """What the load found questionable but read anyway (unknown keys), for the command to show."""
 
 
 def _feedx(name: str, slug: str, feed: str) -> Source:
@@ -181,133 +188,298 @@ BUILTIN_SOURCES: Final = (
 )
 
 
+def settings_reference() -> str:
+    """The README's settings reference (Markdown), generated from the key tables; a test keeps
+    the README's copy equal to it, and ``newsmirror config reference`` prints it."""
+    lines = [
+        "Each `[[source]]` table of `newsmirror.toml`:",
+        "",
+        "| key | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{k.name}` | {_kind_text(k)} | {_default_text(k)} | {_cell(k.doc)} |" for k in SOURCE_KEYS]
+    lines += [
+        "",
+        "The `[fetch]` table, for every source; each key can also be set by its environment variable, "
+        "which wins over the file:",
+        "",
+        "| key | environment variable | type | default | range | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{k.name}` | `{env_name(k)}` | {_kind_text(k)} | {_default_text(k)} | "
+        f"{_bounds_text(k)} | {_cell(k.doc)} |"
+        for k in FETCH_KEYS
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _kind_text(key: Key) -> str:
+    if isinstance(key.kind, tuple):
+        return " or ".join(f"`{choice}`" for choice in key.kind)
+    return {str: "string", int: "integer", float: "number", bool: "`true` or `false`"}[key.kind]
+
+
+def _default_text(key: Key) -> str:
+    if key.default is None:
+        return "—"
+    if isinstance(key.default, bool):
+        return f"`{str(key.default).lower()}`"
+    return f"`{key.default!r}`" if isinstance(key.default, str) else f"`{key.default:g}`"
+
+
+def _bounds_text(key: Key) -> str:
+    return "—" if key.bounds is None else f"{key.bounds[0]:g} – {key.bounds[1]:g}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
 ARCHIVE_CONFIG = "newsmirror.toml"
-"""The sources file an archive carries at its root (written by ``newsmirror init``)."""
+"""The sources file an archive carries at its root: the sources in effect, committed."""
+
+ENV_PREFIX: Final = "NEWSMIRROR_"
+"""``NEWSMIRROR_<KEY>`` sets a ``[fetch]`` key for one process, over the file (a CI secret, a
+one-off run); see ``env_name``."""
 
 
-def config_path_for(archive: Path, explicit: Path | None) -> Path | None:
-    """The sources file a run uses: ``--sources``, else the archive's own, else none (built-ins)."""
-    if explicit is not None:
-        return explicit
-    own = archive / ARCHIVE_CONFIG
-    return own if own.is_file() else None
+def env_name(key: Key) -> str:
+    return f"{ENV_PREFIX}{key.name.upper()}"
 
 
-def load_config(path: Path | None) -> Config:
-    """Read a sources file, or return the built-in sources when ``path`` is None."""
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a sources file, with where it is written when that can be found."""
+
+    message: str
+    warning: bool = False
+    key: str | None = None
+    table: tuple[str, int] | None = None
+    """``("source", n)`` for the n-th ``[[source]]`` (from 1), ``("fetch", 0)``, None for the file."""
+    line: int | None = None
+
+    def shown(self, origin: str) -> str:
+        where = origin if self.line is None else f"{origin}:{self.line}"
+        return f"{where}: {'warning: ' if self.warning else ''}{self.message}"
+
+
+class _Problems:
+    """What a check found: errors stop a load, warnings are logged."""
+
+    def __init__(self) -> None:
+        self.found: list[Problem] = []
+        self.table: tuple[str, int] | None = None
+
+    def error(self, message: str, key: str | None = None) -> None:
+        self.found.append(Problem(message, key=key, table=self.table))
+
+    def warn(self, message: str, key: str | None = None) -> None:
+        self.found.append(Problem(message, warning=True, key=key, table=self.table))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.found if not p.warning]
+
+
+def load_config(path: Path | None, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Read a sources file (the built-in sources when ``path`` is None), with the ``NEWSMIRROR_*``
+    variables of ``environ`` over its ``[fetch]``.  ConfigError naming the file, line and key of
+    every error; warnings (unknown keys) are logged."""
+    config: Config | None
     if path is None:
-        return Config(sources=BUILTIN_SOURCES)
+        problems = _Problems()
+        config = Config(BUILTIN_SOURCES, _fetch_settings({}, environ or {}, problems))
+    else:
+        config, problems = _checked_file(path, environ or {})
+    return _outcome(config, problems, "environment" if path is None else str(path))
+
+
+def _outcome(config: Config | None, problems: _Problems, origin: str) -> Config:
+    if problems.errors or config is None:
+        raise ConfigError("\n".join(p.shown(origin) for p in problems.errors))
+    warnings = tuple(p.shown(origin) for p in problems.found if p.warning)
+    for warning in warnings:
+        log.warning("%s", warning)
+    return replace(config, warnings=warnings)
+
+
+def check_config(path: Path, *, environ: Mapping[str, str] | None = None) -> list[Problem]:
+    """Every error and warning in the sources file at ``path`` (``newsmirror config check``)."""
+    return _checked_file(path, environ or {})[1].found
+
+
+def _checked_file(path: Path, environ: Mapping[str, str]) -> tuple[Config | None, _Problems]:
+    problems = _Problems()
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read sources file: {e}") from e
-    try:
-        return parse_config(data, origin=str(path))
-    except SettingError as e:
-        line = _line_of(text, e.table, e.key)
-        if line is None:
-            raise
-        raise ConfigError(e.message.replace(f"{path}:", f"{path}:{line}:", 1)) from e
+        line = re.search(r"\(at line (\d+)", str(e))
+        problems.found.append(Problem(f"cannot read sources file: {e}", line=line and int(line[1])))
+        return None, problems
+    config = _parse(data, problems, environ)
+    problems.found = [replace(p, line=_line_of(text, p.table, p.key)) for p in problems.found]
+    return config, problems
 
 
-class SettingError(ConfigError):
-    """A setting's value is refused; ``key`` and the table say where it is written."""
-
-    def __init__(self, message: str, key: str, table: tuple[str, int] | None = None) -> None:
-        super().__init__(message)
-        self.key = key
-        self.table = table
-        """``("source", n)`` for the n-th ``[[source]]`` (from 1), ``("fetch", 0)``."""
+def parse_config(
+    data: dict[str, Any], *, origin: str = "sources", environ: Mapping[str, str] | None = None
+) -> Config:
+    """The config a parsed TOML document gives; ConfigError listing every error."""
+    problems = _Problems()
+    return _outcome(_parse(data, problems, environ or {}), problems, origin)
 
 
-def _line_of(text: str, table: tuple[str, int] | None, key: str) -> int | None:
-    """The line where ``key`` is written in that table of the TOML text (None if not found)."""
+def _line_of(text: str, table: tuple[str, int] | None, key: str | None) -> int | None:
+    """The line where ``key`` is written in that table of the TOML text; the table's header when
+    the key is not there (a missing key); None when neither is found."""
     if table is None:
         return None
     kind, number = table
-    current, seen = "", 0
-    assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    current, seen, header = "", 0, None
+    assignment = re.compile(rf"^\s*[\"']?{re.escape(key or '')}[\"']?\s*=")
     for line_number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith("["):
             current = "source" if stripped.startswith("[[source]]") else stripped.strip("[] ")
             seen += current == "source"
-        elif current == kind and (kind != "source" or seen == number) and assignment.match(line):
+            if current == kind and (kind != "source" or seen == number):
+                header = line_number
+        elif key and current == kind and (kind != "source" or seen == number) and assignment.match(line):
             return line_number
-    return None
+    return header
 
 
-def parse_config(data: dict[str, Any], *, origin: str = "sources") -> Config:
+def _parse(data: dict[str, Any], problems: _Problems, environ: Mapping[str, str]) -> Config | None:
     unknown = set(data) - {"source", "fetch"}
     if unknown:
-        raise ConfigError(f"{origin}: unknown top-level keys: {', '.join(sorted(unknown))}")
+        problems.warn(f"unknown top-level keys, ignored: {', '.join(sorted(unknown))}")
     tables = data.get("source", [])
     if not isinstance(tables, list) or not tables:
-        raise ConfigError(f"{origin}: needs at least one [[source]] table")
-    sources = tuple(
-        _in_table(("source", i + 1), _source, table, f"{origin}: source #{i + 1}")
-        for i, table in enumerate(tables)
-    )
-    _check_unique(sources, origin)
-    where = f"{origin}: [fetch]"
-    fetch = FetchSettings(**_in_table(("fetch", 0), _validated, data.get("fetch", {}), FETCH_KEYS, where))
-    return Config(sources=sources, fetch=fetch)
+        problems.error("needs at least one [[source]] table")
+        tables = []
+    sources: list[tuple[int, Source]] = []
+    for number, table in enumerate(tables, 1):
+        problems.table = ("source", number)
+        source = _source(table, f"source #{number}", problems)
+        if source is not None:
+            sources.append((number, source))
+    problems.table = None
+    _check_unique(sources, problems)
+    problems.table = ("fetch", 0)
+    fetch_table = data.get("fetch", {})
+    if not isinstance(fetch_table, dict):
+        problems.error("[fetch] must be a table")
+        fetch_table = {}
+    fetch = _fetch_settings(fetch_table, environ, problems)
+    problems.table = None
+    if problems.errors:
+        return None
+    return Config(sources=tuple(s for _, s in sources), fetch=fetch)
 
 
-def _in_table(table: tuple[str, int], check: Callable[..., T], *args: Any) -> T:
-    """``check(*args)``, its refusals marked with the table they are about (for the line)."""
+def _fetch_settings(table: dict[str, Any], environ: Mapping[str, str], problems: _Problems) -> FetchSettings:
+    values = _validated(table, FETCH_KEYS, "[fetch]", problems)
+    saved, problems.table = problems.table, None
+    for key in FETCH_KEYS:
+        name = env_name(key)
+        if name in environ:
+            value = _from_env(key, environ[name], problems)
+            if value is not None:
+                values[key.name] = value
+    known = {env_name(k) for k in FETCH_KEYS}
+    for name in sorted(n for n in environ if n.startswith(ENV_PREFIX) and n not in known):
+        problems.warn(f"{name}: not a setting newsmirror knows, ignored")
+    problems.table = saved
+    return FetchSettings(**values)
+
+
+def _from_env(key: Key, text: str, problems: _Problems) -> Any:
+    """A setting's value from its variable's text, checked as the file's would be; None if refused."""
+    where = env_name(key)
+    value: Any = text
     try:
-        return check(*args)
-    except SettingError as e:
-        e.table = table
-        raise
+        if key.kind is int:
+            value = int(text)
+        elif key.kind is float:
+            value = float(text)
+        elif key.kind is bool:
+            value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}[
+                text.strip().lower()
+            ]
+    except (ValueError, KeyError):
+        kind = key.kind.__name__ if isinstance(key.kind, type) else "one of " + ", ".join(key.kind)
+        problems.error(f"{where}={text!r}: {key.name} must be {kind}")
+        return None
+    before = len(problems.found)
+    checked = _checked(key, value, where, problems)
+    return None if len(problems.found) > before else checked
 
 
-def _source(table: Any, where: str) -> Source:
+def _source(table: Any, where: str, problems: _Problems) -> Source | None:
     if not isinstance(table, dict):
-        raise ConfigError(f"{where}: must be a table")
-    values = _validated(_without_retired(table, where), SOURCE_KEYS, where)
+        problems.error(f"{where}: must be a table")
+        return None
+    before = len(problems.errors)
+    values = _validated(_without_retired(table, where, problems), SOURCE_KEYS, where, problems)
     for required in ("name", "slug", "url"):
-        if values.get(required) is None:
-            raise ConfigError(f"{where}: missing required key {required!r}")
-    _check_source_values(values, f"{where} ({values['slug']})")
-    return Source(**values)
+        if values.get(required) is None and required not in table:
+            problems.error(f"{where}: missing required key {required!r}")
+    if len(problems.errors) > before:
+        return None
+    _check_source_values(values, f"{where} ({values['slug']})", problems)
+    return None if len(problems.errors) > before else Source(**values)
 
 
-def _without_retired(table: dict[str, Any], where: str) -> dict[str, Any]:
+def _without_retired(table: dict[str, Any], where: str, problems: _Problems) -> dict[str, Any]:
     for name, (kind, doc) in RETIRED_SOURCE_KEYS.items():
         if name in table:
-            _checked(Key(name, kind, None, doc), table[name], where)
+            _checked(Key(name, kind, None, doc), table[name], where, problems)
             log.info("%s: %s is %s", where, name, doc)
     return {k: v for k, v in table.items() if k not in RETIRED_SOURCE_KEYS}
 
 
-def _validated(table: dict[str, Any], keys: tuple[Key, ...], where: str) -> dict[str, Any]:
+def _validated(
+    table: dict[str, Any], keys: tuple[Key, ...], where: str, problems: _Problems
+) -> dict[str, Any]:
+    """The table's values over the keys' defaults; an unknown key is a warning, a bad value an
+    error (and its default is kept, so that every other key is still checked)."""
     known = {k.name: k for k in keys}
-    unknown = set(table) - set(known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown keys: {', '.join(sorted(unknown))}")
+    for name in sorted(set(table) - set(known)):
+        problems.warn(f"{where}: unknown key {name!r}, ignored" + _did_you_mean(name, known), name)
     values = {k.name: k.default for k in keys if k.default is not None}
     for name, value in table.items():
-        values[name] = _checked(known[name], value, where)
+        if name in known:
+            checked = _checked(known[name], value, where, problems)
+            if checked is not None:
+                values[name] = checked
     return values
 
 
-def _checked(key: Key, value: Any, where: str) -> Any:
+def _did_you_mean(name: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _checked(key: Key, value: Any, where: str, problems: _Problems) -> Any:
+    """``value`` if the key accepts it (an int as a float); else None and the error noted."""
     if isinstance(key.kind, tuple):
         if value not in key.kind:
-            message = f"{where}: {key.name} must be one of {', '.join(key.kind)}, not {value!r}"
-            raise SettingError(message, key.name)
+            problems.error(
+                f"{where}: {key.name} must be one of {', '.join(key.kind)}, not {value!r}", key.name
+            )
+            return None
         return value
     if key.kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        value = float(value)
     if not isinstance(value, key.kind) or (key.kind is int and isinstance(value, bool)):
-        raise SettingError(f"{where}: {key.name} must be {key.kind.__name__}, not {value!r}", key.name)
+        problems.error(f"{where}: {key.name} must be {key.kind.__name__}, not {value!r}", key.name)
+        return None
     if key.bounds is not None and not key.bounds[0] <= cast(float, value) <= key.bounds[1]:  # False for NaN
         low, high = key.bounds
-        message = f"{where}: {key.name} must be between {low:g} and {high:g}, not {value!r}"
-        raise SettingError(message, key.name)
+        problems.error(f"{where}: {key.name} must be between {low:g} and {high:g}, not {value!r}", key.name)
+        return None
     return value
 
 
@@ -317,38 +489,39 @@ _NAME_BYTES: Final = 240
 _CONTROLS: Final = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 
 
-def _check_source_values(values: dict[str, Any], where: str) -> None:
+def _check_source_values(values: dict[str, Any], where: str, problems: _Problems) -> None:
     slug, name, url = values["slug"], values["name"], values["url"]
     if not _SLUG.fullmatch(slug):  # fullmatch: "$" would let "abc\n" through
-        raise SettingError(f"{where}: slug must be letters, digits, '-' or '_'", "slug")
+        problems.error(f"{where}: slug must be letters, digits, '-' or '_'", "slug")
     if not name.strip() or "/" in name or _CONTROLS.search(name):
-        raise SettingError(f"{where}: name must be non-empty, without '/' or control characters", "name")
+        problems.error(f"{where}: name must be non-empty, without '/' or control characters", "name")
     for key, text in (("name", name), ("slug", slug)):
         if len(text.encode("utf-8")) > _NAME_BYTES:
-            message = f"{where}: {key} is {len(text.encode())} bytes of UTF-8; file names allow {_NAME_BYTES}"
-            raise SettingError(message, key)
+            size = len(text.encode())
+            problems.error(f"{where}: {key} is {size} bytes of UTF-8; file names allow {_NAME_BYTES}", key)
     if not re.match(r"^https?://[^\s]+$", url) or _CONTROLS.search(url):
-        raise SettingError(f"{where}: url must be an http:// or https:// URL without spaces", "url")
+        problems.error(f"{where}: url must be an http:// or https:// URL without spaces", "url")
     if values.get("require_category") is not None:
         try:
             re.compile(values["require_category"])
         except re.error as e:
-            message = f"{where}: require_category is not a valid regex: {e}"
-            raise SettingError(message, "require_category") from e
+            problems.error(f"{where}: require_category is not a valid regex: {e}", "require_category")
     if values.get("fulltext") is not None:
         problem = selector_error(values["fulltext"])
         if problem is not None:
-            raise SettingError(f"{where}: fulltext is not a CSS selector: {problem}", "fulltext")
+            problems.error(f"{where}: fulltext is not a CSS selector: {problem}", "fulltext")
 
 
-def _check_unique(sources: tuple[Source, ...], origin: str) -> None:
+def _check_unique(sources: list[tuple[int, Source]], problems: _Problems) -> None:
     for attr in ("slug", "name"):
         seen: set[str] = set()
-        for s in sources:
-            value = getattr(s, attr)
+        for number, source in sources:
+            value = getattr(source, attr)
             if value in seen:
-                raise ConfigError(f"{origin}: two sources share the {attr} {value!r}")
+                problems.table = ("source", number)
+                problems.error(f"two sources share the {attr} {value!r}", attr)
             seen.add(value)
+    problems.table = None
 
 
 def select_sources(config: Config, only: list[str] | None) -> Config:

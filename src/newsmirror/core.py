@@ -15,15 +15,17 @@ import httpx
 
 from . import publish, repair, schedule
 from .archive_format import UNDATED, Layout, month_of
-from .config import Config
+from .config import ARCHIVE_CONFIG, Config
 from .exceptions import ConfigError, StorageError
 from .fetch import Fetcher
 from .health import Health, Storage, assess, recent_counts
+from .redact import redact_url
 from .render.pages import PageContext, render_pages
 from .repo import Repository, ensure_repo
 from .schedule import SourceState
 from .store import ArchiveStore, TreeStore
 from .store.files import TreeFiles
+from .store.rename import rename_source
 from .types import RunResult, SourceResult, SourceSummary
 from .update import RunContext, update_sources
 
@@ -76,6 +78,8 @@ class Archive:
         self._pages: TreeFiles = self.tree.files
         self.transport = transport
         self.clock = clock or _utc_now
+        self._renames: dict[str, str] = {}
+        self._sources_text: str | None = None
 
     def locked(self) -> AbstractContextManager[None]:
         """Hold the archive's lock; a second holder gets ``ArchiveLockedError`` at once."""
@@ -90,11 +94,58 @@ class Archive:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
         on_done: Callable[[SourceResult], None] | None = None,
+        renames: Mapping[str, str] | None = None,
+        sources_text: str | None = None,
     ) -> RunResult:
-        """Update the selected sources, rebuild pages, commit, optionally push."""
+        """Update the selected sources, rebuild pages, commit, optionally push.
+
+        ``renames`` (old slug → new) moves those sources' files first, and ``sources_text`` is
+        written as the archive's sources file, both in the run's commit.
+        ConfigError, before anything is fetched, for a source whose slug changed without one."""
         with self.locked():
+            self._check_renames(config, renames or {})
+            self._renames = dict(renames or {})
+            self._sources_text = sources_text
             run = self._run(config, only, push, transport or self.transport, clock or self.clock, on_done)
             return asyncio.run(run)
+
+    def rename(self, old: str, new: str, config: Config, *, sources_text: str | None = None) -> str | None:
+        """Move source ``old``'s articles and state to the slug ``new`` (``newsmirror sources
+        rename``), writing ``sources_text`` as the sources file in the same commit; the commit."""
+        with self.locked():
+            self._recover()
+            moved = self._move_source(old, new)
+            if sources_text is not None:
+                self._pages.write(ARCHIVE_CONFIG, sources_text)
+            self._write_pages(config, (), self.store.load_states(), self.clock(), every_list=True)
+            return self._commit(f"newsmirror: source {old} renamed {new} ({moved} files moved)\n")
+
+    def _check_renames(self, config: Config, renames: Mapping[str, str]) -> None:
+        """Refuse a rename to a slug the file does not have, and a slug change not renamed."""
+        configured = {s.slug for s in config.sources}
+        for old, new in renames.items():
+            if new not in configured:
+                raise ConfigError(f"--rename {old}={new}: no source has the slug {new!r} in the sources file")
+        states = self.store.load_states()
+        for old, new in renames.items():
+            if new in states:
+                raise ConfigError(f"--rename {old}={new}: the source {new} already has a state of its own")
+        for old, new in slug_changes(config, states).items():
+            if renames.get(old) != new:
+                raise ConfigError(
+                    f"source {new}: its URL was archived under the slug {old!r}; rename it with "
+                    f"--rename {old}={new} (moves its articles, so none is archived twice), "
+                    f"or give it back the slug {old!r}"
+                )
+
+    def _move_source(self, old: str, new: str) -> int:
+        states = self.store.load_states()
+        moves = rename_source(self.tree, old, new)
+        if old in states:
+            states[new] = states.pop(old)
+            self.store.save_states(states, lasting=True)
+        log.info("source %s renamed %s: %d files moved", old, new, len(moves))
+        return len(moves)
 
     async def _run(
         self,
@@ -106,6 +157,10 @@ class Archive:
         on_done: Callable[[SourceResult], None] | None,
     ) -> RunResult:
         interrupted = self._recover()
+        for old, new in self._renames.items():
+            self._move_source(old, new)
+        if self._sources_text is not None:
+            self._pages.write(ARCHIVE_CONFIG, self._sources_text)
         now = clock()
         before = self.store.load_states()
         kept = self.store.load_states(lasting=True)
@@ -120,7 +175,8 @@ class Archive:
         lasting = stored or schedule.worth_keeping(kept, after, now)
         self.store.save_states(after, lasting=lasting)
         beat = schedule.heartbeat(after if lasting else kept)  # what the commit will hold
-        self._write_pages(config, results, after, now, every_list=interrupted, heartbeat=beat)
+        every_list = interrupted or bool(self._renames)  # every link to moved articles changes
+        self._write_pages(config, results, after, now, every_list=every_list, heartbeat=beat)
         sha = self._commit(commit_message(results))
         pushes = publish.push_all(self.root) if push else ()
         return RunResult(sources=results, commit=sha, pushes=pushes)
@@ -258,6 +314,15 @@ class Archive:
     def latest_states(self) -> dict[str, SourceState]:
         """The freshest known state: this machine's last run if any, else the committed one."""
         return self.store.load_states()
+
+
+def slug_changes(config: Config, states: Mapping[str, SourceState]) -> dict[str, str]:
+    """Old slug → new for each configured source that has no state yet while a slug that is no
+    longer configured was last run with the same URL (its slug was changed in the file)."""
+    configured = {s.slug for s in config.sources}
+    gone = {state.url: slug for slug, state in states.items() if slug not in configured and state.url}
+    changed = ((redact_url(s.url), s.slug) for s in config.sources if s.slug not in states)
+    return {gone[url]: slug for url, slug in changed if url in gone}
 
 
 def _recent_months(months: Mapping[str, int], now_ms: int) -> list[str]:

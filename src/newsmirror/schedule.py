@@ -57,6 +57,9 @@ class SourceState:
     disabled_url: str | None = None
     recovered: str | None = None
     """The fault of the last feed read, when a lenient parse recovered its items."""
+    url: str | None = None
+    """The feed URL the sources file gave when it was last run: what tells a source whose slug
+    changed (the same URL under a new slug) from a new one."""
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, 0)}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import publish
 from .archive_format import ARTICLE_NAME, record_from_text
-from .config import Config
+from .config import ARCHIVE_CONFIG, Config
 from .core import Archive
 from .exceptions import ConfigError, StorageError
 from .git import git_dir
@@ -90,8 +90,11 @@ def check_archive_tree(root: Path) -> None:
         raise ConfigError(f"{root}: no articles/ folder here; is this a duty-machine archive checkout?")
 
 
-def take_over(root: Path, config: Config, *, commit: bool = True) -> TakeoverReport:
+def take_over(
+    root: Path, config: Config, *, commit: bool = True, sources_text: str | None = None
+) -> TakeoverReport:
     """Index the archive at ``root`` for ``config``'s sources; commit the state unless told not to.
+    ``sources_text`` is written as its sources file (``newsmirror.toml``) in the same commit.
 
     Raises ConfigError (not an archive tree), StorageError (unreadable file, unwritable state),
     PublishError (git failed), ArchiveLockedError (a run holds the archive).
@@ -103,6 +106,8 @@ def take_over(root: Path, config: Config, *, commit: bool = True) -> TakeoverRep
         local = git_dir(root) if (root / ".git").exists() else None
         store = TreeStore(root, local=local)
         sources = tuple(_take_over_source(store, s) for s in config.sources)
+        if sources_text is not None:
+            store.files.write(ARCHIVE_CONFIG, sources_text)
         folders, files = _unknown_entries(root, config.sources)
         sha = publish.commit(root, commit_message(sources), store.changed_paths()) if commit else None
         store.settled()

@@ -20,7 +20,7 @@ from .exceptions import NewsmirrorError, SourceError
 from .fetch import Fetched, Fetcher
 from .identity import feed_body_hash
 from .parse import parse_feed
-from .redact import redact_text
+from .redact import redact_text, redact_url
 from .schedule import SourceState
 from .store import ArchiveStore
 from .transform.extract import NoMatch, inner_html
@@ -61,6 +61,7 @@ async def update_sources(
 
 async def update_source(source: Source, state: SourceState, ctx: RunContext) -> Outcome:
     outcome = await _guarded(source, state, ctx)
+    outcome = replace(outcome, state=replace(outcome.state, url=redact_url(source.url)))
     log.info(
         "source done",
         extra={

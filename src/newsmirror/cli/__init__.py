@@ -27,7 +27,22 @@ import httpx
 from .. import __version__
 from ..exceptions import ArchiveLockedError, ConfigError, NewsmirrorError
 from ..redact import redact_text
-from . import actions, demo, enable, import_cmd, init, logs, reindex, reshard, run, status, terminal, upgrade
+from . import (
+    actions,
+    config_cmd,
+    demo,
+    enable,
+    import_cmd,
+    init,
+    logs,
+    reindex,
+    reshard,
+    run,
+    sources_cmd,
+    status,
+    terminal,
+    upgrade,
+)
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_PUSH_FAILED, EXIT_ARCHIVE = range(6)
 EXIT_INTERNAL = 6
@@ -46,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parser(commands)
     status.add_parser(commands)
     enable.add_parser(commands)
+    sources_cmd.add_parser(commands)
+    config_cmd.add_parser(commands)
     init.add_parser(commands)
     upgrade.add_parser(commands)
     import_cmd.add_parser(commands)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from ..config import Config, config_path_for, load_config
+from ..config import ARCHIVE_CONFIG, Config, load_config
 from ..core import Archive
 from ..exceptions import ConfigError
+from ..scaffold import BUILTIN_CONFIG, render_config
+from ..sources import RunSources, sources_for_run
+from . import actions
 
 
 def existing_archive(path: Path) -> Archive:
@@ -18,11 +23,32 @@ def existing_archive(path: Path) -> Archive:
     return Archive(path)
 
 
+def run_sources(archive: Path, sources: Path | None) -> RunSources:
+    """The sources the archive at ``archive`` runs (``--sources`` or its own file, with the
+    ``NEWSMIRROR_*`` variables); the file's warnings shown on stderr (and in the Actions log)."""
+    chosen = sources_for_run(archive, sources, environ=os.environ, builtin_text=render_config(BUILTIN_CONFIG))
+    for warning in chosen.config.warnings:
+        print(f"newsmirror: {warning}", file=sys.stderr)
+        if actions.in_actions():
+            sys.stdout.write(actions.command("warning", warning, title="newsmirror: sources file"))
+    return chosen
+
+
+def import_sources(archive: Path, sources: Path | None) -> RunSources:
+    """The sources ``import`` indexes a duty-machine archive for: ``--sources``, its own file,
+    or the built-in ones (the original's nine), saved as its ``newsmirror.toml`` when new."""
+    own = archive / ARCHIVE_CONFIG
+    if sources is None and not own.is_file():
+        config = load_config(None, environ=os.environ)
+        return RunSources(config, render_config(BUILTIN_CONFIG), "built-in sources")
+    return run_sources(archive, sources)
+
+
 def archive_and_config(
     archive: Path, sources: Path | None, clock: Callable[[], datetime] | None
 ) -> tuple[Archive, Config]:
-    """An existing archive (reading time from ``clock`` when given) and its sources file."""
+    """An existing archive (reading time from ``clock`` when given) and its sources."""
     found = existing_archive(archive)
     if clock is not None:
         found.clock = clock
-    return found, load_config(config_path_for(archive, sources))
+    return found, run_sources(archive, sources).config

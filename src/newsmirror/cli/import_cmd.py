@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -14,8 +13,9 @@ from typing import Any, TextIO
 
 import httpx
 
-from ..config import config_path_for, load_config
 from ..takeover import SourceReport, TakeoverReport, check_archive_tree, take_over
+from .common import import_sources
+from .tables import write_table
 
 
 def add_parser(commands: Any) -> None:
@@ -30,7 +30,8 @@ def add_parser(commands: Any) -> None:
         "--sources",
         type=Path,
         default=None,
-        help="sources file (TOML); default: PATH/newsmirror.toml, else the nine built-in sources",
+        help="sources file (TOML), saved as PATH/newsmirror.toml; default: PATH/newsmirror.toml, else the "
+        "nine built-in sources (the original's, written to PATH/newsmirror.toml)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument(
@@ -46,8 +47,8 @@ def handle(
     clock: Callable[[], datetime] | None,
 ) -> int:
     check_archive_tree(args.path)  # before the sources: the likelier mistake is the path
-    config = load_config(config_path_for(args.path, args.sources))
-    report = take_over(args.path, config, commit=not args.no_commit)
+    chosen = import_sources(args.path, args.sources)
+    report = take_over(args.path, chosen.config, commit=not args.no_commit, sources_text=chosen.save)
     if args.json:
         json.dump(report_json(report), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -65,9 +66,7 @@ def write_report(report: TakeoverReport, out: TextIO, *, committing: bool = True
         ("source", "current", "legacy", "undated", "stray", "duplicates", "lowest id", "newest")
     ]
     rows += [_row(s) for s in report.sources]
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.write("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    write_table(rows, out, right=(1, 2, 3, 4, 5, 6))
     for line in _details(report):
         out.write(line + "\n")
     out.write(_summary(report, committing) + "\n")
@@ -108,12 +107,3 @@ def _date(ms: int | None) -> str:
 def _shown(path: str) -> str:
     """A path on one line: newlines and other unprintable characters escaped (``\\n``)."""
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in path)
-
-
-def _width(text: str) -> int:
-    """Terminal columns: wide and full-width characters (CJK) take two, others (``—``) one."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))

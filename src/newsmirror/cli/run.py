@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -16,10 +16,14 @@ from typing import Any, TextIO
 import httpx
 from tqdm import tqdm
 
-from ..config import config_path_for, load_config, select_sources
+from ..config import ARCHIVE_CONFIG, select_sources
 from ..core import open_archive
 from ..types import RunResult, SourceResult
 from .actions import report_to_actions
+from .common import run_sources
+from .tables import write_table
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(commands: Any) -> None:
@@ -34,7 +38,16 @@ def add_parser(commands: Any) -> None:
         "--sources",
         type=Path,
         default=None,
-        help="sources file (TOML); default: the archive's newsmirror.toml, else the nine built-in sources",
+        help="sources file (TOML), saved as the archive's newsmirror.toml for the runs after; default: "
+        "the archive's newsmirror.toml (a new archive gets the built-in sources written to it)",
+    )
+    parser.add_argument(
+        "--rename",
+        type=_rename,
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="a source's slug changed in the sources file: move its articles and state to the new slug",
     )
     parser.add_argument("--only", nargs="+", metavar="SLUG", default=[], help="run only these sources")
     parser.add_argument("--push", action="store_true", help="push to every remote after committing")
@@ -55,14 +68,26 @@ def handle(
     transport: httpx.AsyncBaseTransport | None,
     clock: Callable[[], datetime] | None,
 ) -> int:
-    config = load_config(config_path_for(args.archive, args.sources))
+    chosen = run_sources(args.archive, args.sources)
+    config = chosen.config
     total = len(select_sources(config, args.only).sources)  # validates --only before touching the archive
     archive = open_archive(args.archive)
     if args.now is not None:
         clock = _fixed(args.now)
+    if chosen.save is not None:
+        log.info("%s now holds the %s", ARCHIVE_CONFIG, chosen.saved_from)
+    if chosen.unsaved is not None:
+        print(f"newsmirror: warning: {chosen.unsaved}; pass --sources every run", file=sys.stderr)
     with progress(total) as done:
         result = archive.run(
-            config, only=tuple(args.only), push=args.push, transport=transport, clock=clock, on_done=done
+            config,
+            only=tuple(args.only),
+            push=args.push,
+            transport=transport,
+            clock=clock,
+            on_done=done,
+            renames=dict(args.rename),
+            sources_text=chosen.save,
         )
     code = exit_code(result)
     if args.json:
@@ -88,6 +113,13 @@ def progress(total: int, delay: float = 2.0) -> Iterator[Callable[[SourceResult]
             bar.update(1)
 
         yield advance
+
+
+def _rename(text: str) -> tuple[str, str]:
+    old, equals, new = text.partition("=")
+    if not equals or not old or not new or old == new:
+        raise argparse.ArgumentTypeError(f"OLD=NEW, two different slugs: {text!r}")
+    return old, new
 
 
 def _moment(text: str) -> datetime:
@@ -132,7 +164,7 @@ def result_json(result: RunResult, code: int, archive: Path) -> dict[str, Any]:
 
 def write_report(result: RunResult, archive: Path, out: TextIO) -> None:
     rows: list[tuple[str, ...]] = [("source", "new", "updated", "unchanged", "skipped", "result")]
-    write_table(rows + [_row(s) for s in result.sources], out)
+    write_table(rows + [_row(s) for s in result.sources], out, right=(1, 2, 3, 4))
     for source in result.sources:
         for note in source.notes:
             out.write(f"  {source.slug}: {note}\n")
@@ -142,13 +174,6 @@ def write_report(result: RunResult, archive: Path, out: TextIO) -> None:
         outcome = f"ok ({push.message})" if push.ok and push.message else "ok" if push.ok else "FAILED"
         out.write(f"push {push.remote}: {outcome}" + ("" if push.ok else f" {push.message}") + "\n")
     out.write(_summary(result, archive) + "\n")
-
-
-def write_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
-    """Columns padded to the widest cell (CJK characters count double)."""
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.write("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
 _OUTCOMES = {
@@ -179,12 +204,3 @@ def _summary(result: RunResult, archive: Path) -> str:
     return f"{result.new_count} new articles in {archive}; {committed}" + (
         f"; {failed} source(s) failed" if failed else ""
     )
-
-
-def _width(text: str) -> int:
-    # wide (CJK) characters take two columns in a terminal
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))

@@ -14,11 +14,10 @@ from typing import Any
 
 import httpx
 
-from ..config import config_path_for, load_config
 from ..health import Health, newest_text, state_notes, status_text
 from ..schedule import display, heartbeat, stamp
-from .common import existing_archive
-from .run import write_table
+from .common import existing_archive, run_sources
+from .tables import write_table
 
 
 def add_parser(commands: Any) -> None:
@@ -59,7 +58,7 @@ def handle(
     clock: Callable[[], datetime] | None,
 ) -> int:
     archive = existing_archive(args.archive)
-    config = load_config(config_path_for(args.archive, args.sources))
+    config = run_sources(args.archive, args.sources).config
     now = (clock or (lambda: datetime.now(UTC)))()
     report = archive.health(config, now)
     storage = archive.storage(config)
@@ -76,7 +75,7 @@ def handle(
         json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        write_table([_HEADER, *(_row(h, counts) for h, counts in report)], sys.stdout)
+        write_table([_HEADER, *(_row(h, counts) for h, counts in report)], sys.stdout, right=(4, 5, 6))
         size = f"{storage.repository_bytes / 2**20:,.1f} MB"
         sys.stdout.write(f"\nrepository: {size}; largest folder: {storage.largest_folder} "
                          f"({storage.largest_entries:,} entries)\n")  # fmt: skip

@@ -1,0 +1,51 @@
+"""``newsmirror config check|reference``: validate a sources file; print the settings reference."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..config import ARCHIVE_CONFIG, check_config, settings_reference
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("config", help="check a sources file, or print every setting")
+    actions = parser.add_subparsers(dest="action", required=True)
+    check = actions.add_parser(
+        "check",
+        help="validate a sources file: every error and warning with its line and key",
+        description="Read the sources file as a run would (with the NEWSMIRROR_* variables set "
+        "here) and name the line and key of every error; unknown keys are warnings. Exit 0 when "
+        "a run would accept it, 2 when not.",
+    )
+    check.add_argument("file", type=Path, nargs="?", help=f"default: ARCHIVE/{ARCHIVE_CONFIG}")
+    check.add_argument("--archive", type=Path, default=Path("archive"), help="archive (default ./archive)")
+    check.set_defaults(handler=_check)
+    reference = actions.add_parser("reference", help="every setting, its variable, default and meaning")
+    reference.set_defaults(handler=_reference)
+    for action in actions.choices.values():  # -v after the action too
+        action.add_argument(
+            "-v", "--verbose", action="count", default=0, dest="verbose_after", help=argparse.SUPPRESS
+        )
+
+
+def _check(args: argparse.Namespace, **_: Any) -> int:
+    path = args.file or args.archive / ARCHIVE_CONFIG
+    problems = check_config(path, environ=os.environ)
+    for problem in problems:
+        print(problem.shown(str(path)))
+    errors = sum(not p.warning for p in problems)
+    warnings = len(problems) - errors
+    verdict = "a run would refuse it" if errors else "a run would accept it"
+    print(
+        f"{path}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}; {verdict}"
+    )
+    return 2 if errors else 0
+
+
+def _reference(args: argparse.Namespace, **_: Any) -> int:
+    sys.stdout.write(settings_reference())
+    return 0
