@@ -8,6 +8,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,6 +58,14 @@ def open_archive(
     return Archive(path, store=store, transport=transport, clock=clock, layout=layout)
 
 
+@dataclass(frozen=True, slots=True)
+class _RunChanges:
+    """What a run changes before it fetches, in its own commit: slugs renamed, the sources file."""
+
+    renames: Mapping[str, str]
+    sources_text: str | None
+
+
 class Archive:
     """One archive repository: its store, its lock, its runs."""
 
@@ -78,8 +87,6 @@ class Archive:
         self._pages: TreeFiles = self.tree.files
         self.transport = transport
         self.clock = clock or _utc_now
-        self._renames: dict[str, str] = {}
-        self._sources_text: str | None = None
 
     def locked(self) -> AbstractContextManager[None]:
         """Hold the archive's lock; a second holder gets ``ArchiveLockedError`` at once."""
@@ -104,9 +111,9 @@ class Archive:
         ConfigError, before anything is fetched, for a source whose slug changed without one."""
         with self.locked():
             self._check_renames(config, renames or {})
-            self._renames = dict(renames or {})
-            self._sources_text = sources_text
-            run = self._run(config, only, push, transport or self.transport, clock or self.clock, on_done)
+            changes = _RunChanges(dict(renames or {}), sources_text)
+            fetching = transport or self.transport
+            run = self._run(config, only, push, fetching, clock or self.clock, on_done, changes)
             return asyncio.run(run)
 
     def rename(self, old: str, new: str, config: Config, *, sources_text: str | None = None) -> str | None:
@@ -155,12 +162,13 @@ class Archive:
         transport: httpx.AsyncBaseTransport | None,
         clock: Clock,
         on_done: Callable[[SourceResult], None] | None,
+        changes: _RunChanges,
     ) -> RunResult:
         interrupted = self._recover()
-        for old, new in self._renames.items():
+        for old, new in changes.renames.items():
             self._move_source(old, new)
-        if self._sources_text is not None:
-            self._pages.write(ARCHIVE_CONFIG, self._sources_text)
+        if changes.sources_text is not None:
+            self._pages.write(ARCHIVE_CONFIG, changes.sources_text)
         now = clock()
         before = self.store.load_states()
         kept = self.store.load_states(lasting=True)
@@ -175,7 +183,7 @@ class Archive:
         lasting = stored or schedule.worth_keeping(kept, after, now)
         self.store.save_states(after, lasting=lasting)
         beat = schedule.heartbeat(after if lasting else kept)  # what the commit will hold
-        every_list = interrupted or bool(self._renames)  # every link to moved articles changes
+        every_list = interrupted or bool(changes.renames)  # every link to moved articles changes
         self._write_pages(config, results, after, now, every_list=every_list, heartbeat=beat)
         sha = self._commit(commit_message(results))
         pushes = publish.push_all(self.root) if push else ()

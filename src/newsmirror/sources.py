@@ -55,13 +55,19 @@ class RunSources:
 
 
 def sources_for_run(
-    root: Path, explicit: Path | None, *, environ: Mapping[str, str] | None = None, builtin_text: str
+    root: Path,
+    explicit: Path | None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    builtin_text: str,
+    taking_over: bool = False,
 ) -> RunSources:
     """``--sources`` (to be saved as the archive's file), else the archive's ``newsmirror.toml``;
     for a new archive with neither, the built-in sources (``builtin_text``, to be saved).
 
     ConfigError for an archive that has archived before and has no sources file: running it on
-    the built-in sources would silently switch what it archives.
+    the built-in sources would silently switch what it archives.  ``taking_over`` (``import``
+    of a duty-machine archive, which has articles and never had a file) gets the built-ins.
     """
     own = root / ARCHIVE_CONFIG
     if explicit is not None:
@@ -76,7 +82,7 @@ def sources_for_run(
         return RunSources(config, text, str(explicit))
     if own.is_file():
         return RunSources(load_config(own, environ=environ))
-    if has_archived(root):
+    if has_archived(root) and not taking_over:
         raise ConfigError(
             f"{root}: has archived before but has no {ARCHIVE_CONFIG}, so the sources it archives are "
             "not known; a run will not switch it to the built-in sources. Give them once with "
@@ -194,25 +200,24 @@ def slug_for(url: str, taken: Iterable[str]) -> str:
     base = re.sub(r"[^A-Za-z0-9_-]+", "-", labels[-1] if labels else "").strip("-_").lower() or "feed"
     if labels and labels[-1].isdigit():
         base = "feed"
-    used = set(taken)
-    slug, n = base, 1
-    while slug in used:
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
+    return _first_free(base, "{}-{}", taken)
 
 
 def name_for(title: str | None, url: str, taken: Iterable[str]) -> str:
     """A source name from the feed's title (its list page is ``lists/<name>.md``), else the host;
     `` 2``, `` 3`` … when taken."""
     base = re.sub(r"[/\x00-\x1f\x7f]+", " ", title or "").strip() or urlsplit(url).hostname or "feed"
-    base = base[:80]
+    return _first_free(base[:80], "{} {}", taken)
+
+
+def _first_free(base: str, numbered: str, taken: Iterable[str]) -> str:
+    """``base``, else ``numbered.format(base, n)`` for the first n from 2 not ``taken``."""
     used = set(taken)
-    name, n = base, 1
-    while name in used:
+    candidate, n = base, 1
+    while candidate in used:
         n += 1
-        name = f"{base} {n}"
-    return name
+        candidate = numbered.format(base, n)
+    return candidate
 
 
 def builtin_missing(config: Config | None) -> tuple[Source, ...]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from ..config import ARCHIVE_CONFIG, Config, load_config
+from ..config import Config
 from ..core import Archive
 from ..exceptions import ConfigError
 from ..scaffold import BUILTIN_CONFIG, render_config
@@ -23,25 +23,22 @@ def existing_archive(path: Path) -> Archive:
     return Archive(path)
 
 
-def run_sources(archive: Path, sources: Path | None) -> RunSources:
+def run_sources(archive: Path, sources: Path | None, *, taking_over: bool = False) -> RunSources:
     """The sources the archive at ``archive`` runs (``--sources`` or its own file, with the
-    ``NEWSMIRROR_*`` variables); the file's warnings shown on stderr (and in the Actions log)."""
-    chosen = sources_for_run(archive, sources, environ=os.environ, builtin_text=render_config(BUILTIN_CONFIG))
+    ``NEWSMIRROR_*`` variables); the file's warnings shown on stderr (and in the Actions log).
+    ``taking_over``: ``import``, which gives a duty-machine archive the built-in sources."""
+    chosen = sources_for_run(
+        archive,
+        sources,
+        environ=os.environ,
+        builtin_text=render_config(BUILTIN_CONFIG),
+        taking_over=taking_over,
+    )
     for warning in chosen.config.warnings:
         print(f"newsmirror: {warning}", file=sys.stderr)
         if actions.in_actions():
             sys.stdout.write(actions.command("warning", warning, title="newsmirror: sources file"))
     return chosen
-
-
-def import_sources(archive: Path, sources: Path | None) -> RunSources:
-    """The sources ``import`` indexes a duty-machine archive for: ``--sources``, its own file,
-    or the built-in ones (the original's nine), saved as its ``newsmirror.toml`` when new."""
-    own = archive / ARCHIVE_CONFIG
-    if sources is None and not own.is_file():
-        config = load_config(None, environ=os.environ)
-        return RunSources(config, render_config(BUILTIN_CONFIG), "built-in sources")
-    return run_sources(archive, sources)
 
 
 def archive_and_config(

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 import httpx
 
 from ..takeover import SourceReport, TakeoverReport, check_archive_tree, take_over
-from .common import import_sources
+from .common import run_sources
 from .tables import write_table
 
 
@@ -47,7 +47,7 @@ def handle(
     clock: Callable[[], datetime] | None,
 ) -> int:
     check_archive_tree(args.path)  # before the sources: the likelier mistake is the path
-    chosen = import_sources(args.path, args.sources)
+    chosen = run_sources(args.path, args.sources, taking_over=True)
     report = take_over(args.path, chosen.config, commit=not args.no_commit, sources_text=chosen.save)
     if args.json:
         json.dump(report_json(report), sys.stdout, ensure_ascii=False, indent=2)

@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +38,6 @@ from ..sources import (
 from ..types import Source
 from .common import existing_archive
 from .tables import write_table
-
-Handler = Callable[..., int]
 
 
 def add_parser(commands: Any) -> None:
@@ -169,6 +166,13 @@ def _base(archive: Path) -> tuple[str, Config | None]:
     return "", None
 
 
+def _with_added(archive: Path, text: str, config: Config | None, added: tuple[Source, ...]) -> str:
+    """The file with ``added`` appended; a new file (commented, as init writes) when there was none."""
+    if config is None:
+        return render_config(Config(sources=added))
+    return with_sources_added(text, added, origin=str(archive / ARCHIVE_CONFIG))
+
+
 def _add(args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None, **seams: Any) -> int:
     existing_archive(args.archive)
     if args.builtin == bool(args.url):
@@ -178,11 +182,7 @@ def _add(args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None
     if not added:
         print("every built-in source is in the file already; nothing changed")
         return 0
-    origin = str(args.archive / ARCHIVE_CONFIG)
-    if config is None:
-        new_text = render_config(Config(sources=added))
-    else:
-        new_text = with_sources_added(text, added, origin=origin)
+    new_text = _with_added(args.archive, text, config, added)
     slugs = ", ".join(s.slug for s in added)
     message = f"newsmirror: add source{'s' if len(added) > 1 else ''} {slugs}\n"
     sha = _commit(args.archive, new_text, message)
@@ -257,12 +257,7 @@ def _import(args: argparse.Namespace, **seams: Any) -> int:
     if not added:
         print(f"{args.file}: no new feed ({len(outlines)} outlines with a feed URL); nothing changed")
         return 0
-    origin = str(args.archive / ARCHIVE_CONFIG)
-    new_text = (
-        render_config(Config(tuple(added)))
-        if config is None
-        else with_sources_added(text, added, origin=origin)
-    )
+    new_text = _with_added(args.archive, text, config, tuple(added))
     sha = _commit(args.archive, new_text, f"newsmirror: {len(added)} sources from {args.file.name}\n")
     print(f"added {len(added)} of {len(outlines)} feeds: {', '.join(s.slug for s in added)}{_committed(sha)}")
     return 0
