@@ -52,12 +52,18 @@ def test_fuzz_target_survives_a_bounded_run(tmp_path: Path) -> None:
     crashes = sorted(p.name for p in tmp_path.glob("crash-*")) + sorted(
         p.name for p in tmp_path.glob("timeout-*")
     )
-    assert done.returncode == 0, f"fuzz target failed ({crashes}):\n{done.stderr[-4000:]}"
+    assert done.returncode == 0, f"fuzz target failed ({crashes}):\n{_report(done)}"
     assert crashes == []
     executed = re.search(r"stat::number_of_executed_units: (\d+)", done.stderr)
     assert executed is not None, done.stderr[-2000:]
     assert int(executed.group(1)) > 1000  # it really ran, beyond the seed corpus
     assert any(corpus.iterdir())  # and found inputs that reach new code
+
+
+def _report(done: subprocess.CompletedProcess[str]) -> str:
+    """atheris prints an uncaught exception's traceback on stdout; libFuzzer's verdict is on stderr."""
+    verdict = [line for line in done.stderr.splitlines() if "==" in line or "SUMMARY" in line]
+    return f"{done.stdout[-6000:]}\n{chr(10).join(verdict[-5:])}"
 
 
 SANITIZE_TARGET = ROOT / "fuzz" / "fuzz_sanitize.py"
@@ -99,7 +105,7 @@ def test_sanitizer_fuzz_target_survives_a_bounded_run_from_the_known_vectors(tmp
         cwd=tmp_path,
     )
     crashes = sorted(p.name for p in tmp_path.glob("crash-*"))
-    assert done.returncode == 0, f"sanitizer fuzz target failed ({crashes}):\n{done.stderr[-4000:]}"
+    assert done.returncode == 0, f"sanitizer fuzz target failed ({crashes}):\n{_report(done)}"
     executed = re.search(r"stat::number_of_executed_units: (\d+)", done.stderr)
     assert executed is not None, done.stderr[-2000:]
     assert int(executed.group(1)) > len(lines)  # beyond the seeds

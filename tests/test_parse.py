@@ -68,6 +68,21 @@ def test_json_feed() -> None:
     assert second.published == "2023-01-03T00:00:00Z"
 
 
+def test_a_json_feed_with_lone_surrogates_is_read_with_replacement_characters() -> None:
+    # Found by the fuzz target: json.loads passes a lone surrogate through (as an escape, or as
+    # the bytes ED A2 98 that encode one), and no such string can be written as UTF-8.
+    data = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "j1",'
+        b' "url": "https://example.io/j/1", "title": "\xe6\xa0\x87\xed\xa2\x98",'
+        b' "content_html": "<p>\\ud800 x</p>", "tags": ["\\udfff"]}]}'
+    )
+    (entry,) = parse_feed(data, slug="json").entries
+    assert (entry.title, entry.content, entry.categories) == ("标\ufffd", "<p>\ufffd x</p>", ("\ufffd",))
+    for text in (entry.title, entry.content, *entry.categories):
+        assert text is not None
+        text.encode("utf-8")
+
+
 @pytest.mark.parametrize(
     ("data", "code"),
     [

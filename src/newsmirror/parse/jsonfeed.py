@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 from ..exceptions import ParseError
@@ -40,11 +41,21 @@ def _entry(item: dict[str, Any]) -> Entry:
         published=_str(item.get("date_published")) or _str(item.get("date_modified")),
         description=_str(item.get("summary")),
         content=content,
-        categories=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+        categories=tuple(_text(str(t)) for t in tags) if isinstance(tags, list) else (),
     )
+
+
+# json.loads lets lone UTF-16 surrogates through, from a "\ud898" escape (valid JSON) or from
+# bytes that encode one (it decodes with surrogatepass). No such string can be written as UTF-8,
+# so each becomes U+FFFD here, where the feed is read, and the item is archived.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _str(value: Any) -> str | None:
     if value is None:
         return None
-    return value if isinstance(value, str) else str(value)
+    return _text(value if isinstance(value, str) else str(value))
+
+
+def _text(value: str) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", value)
