@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 import json
 import logging
 import os
 import re
+import shlex
 import subprocess
-import sys
 
 import pytest
 
 from newsmirror.cli import logs, main
-from newsmirror.cli.run import progress
+from newsmirror.cli.progress import finished_line, progress
 from newsmirror.types import SourceResult
 
 from .conftest import Runner, tool
@@ -51,6 +50,66 @@ def test_verbose_logs_are_key_value_lines_and_stdout_stays_json(
     assert re.search(r"level=warning logger=newsmirror.update .* source=bad code=http_404", failed)
 
 
+def log_events(err: str) -> list[dict[str, str]]:
+    """The key=value log lines on stderr, each as a dict (values unquoted)."""
+    return [
+        dict(pair.split("=", 1) for pair in shlex.split(line))
+        for line in err.splitlines()
+        if line.startswith("ts=")
+    ]
+
+
+def test_verbose_logs_every_stage_of_a_run_with_its_duration(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = rss(It("甲", "https://example.com/a"), It("乙", "https://example.com/b"), It(None, None))
+    runner.sources(
+        {"name": "新闻", "slug": "news", "url": runner.feed("news", feed)},
+        {"name": "坏", "slug": "bad", "url": runner.server.url("/missing.xml")},
+    )
+    remote = runner.root / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    assert runner.run() == 1
+    runner.git("remote", "add", "origin", str(remote))
+    runner.feed("news", rss(It("丙", "https://example.com/c"), It("甲", "https://example.com/a")))
+    capsys.readouterr()
+    assert runner.run("-v", "--push") == 1
+    events = log_events(capsys.readouterr().err)
+    stages = {(e["msg"], e.get("source", "")): e for e in events}
+    assert stages["fetch", "news"]["status"] == "200"
+    assert int(stages["fetch", "news"]["bytes"]) == len(runner.server.routes["/news.xml"].body)
+    assert stages["fetch", "bad"]["failed"] == "FetchError"
+    assert (stages["parse", "news"]["format"], stages["parse", "news"]["entries"]) == ("rss 2.0", "2")
+    assert (stages["decide", "news"]["writes"], stages["decide", "news"]["known"]) == ("1", "1")
+    assert (stages["write", "news"]["new"], stages["write", "news"]["updated"]) == ("1", "0")
+    head = runner.git("rev-parse", "HEAD").strip()
+    assert stages["commit", ""]["commit"] == head
+    assert stages["push", ""]["remote"] == "origin"
+    assert stages["push", ""]["commit"] == head[:12]
+    assert int(stages["pages", ""]["pages"]) > 0
+    timed = [
+        e for e in events if e["msg"] in ("fetch", "parse", "decide", "write", "pages", "commit", "push")
+    ]
+    assert len(timed) == 8
+    assert all(float(e["seconds"]) >= 0 for e in timed)
+    order = [e["msg"] for e in timed if e.get("source", "news") == "news"]
+    assert order == ["fetch", "parse", "decide", "write", "pages", "commit", "push"]
+    assert not [e for e in events if e["msg"] == "decision"]  # each item's decision only at -vv
+
+
+def test_very_verbose_logs_each_items_decision(runner: Runner, capsys: pytest.CaptureFixture[str]) -> None:
+    feed = rss(It("甲", "https://example.com/a"), It(None, None, body=None))
+    runner.sources({"name": "新闻", "slug": "news", "url": runner.feed("news", feed)})
+    assert runner.run("-vv") == 0
+    decisions = [e for e in log_events(capsys.readouterr().err) if e["msg"] == "decision"]
+    assert [(d["action"], d.get("id")) for d in decisions] == [
+        ("new", str(runner.ids("news")[0])),
+        ("skip", None),
+    ]
+    assert "甲" in decisions[0]["item"]
+    assert decisions[1]["reason"]
+
+
 def test_formatter_quotes_values_with_spaces() -> None:
     record = logging.LogRecord("newsmirror.x", logging.INFO, "", 0, 'say "hi" now', None, None)
     record.source = "a b"
@@ -58,35 +117,37 @@ def test_formatter_quotes_values_with_spaces() -> None:
     assert line.endswith('level=info logger=newsmirror.x msg="say \\"hi\\" now" source="a b"')
 
 
-def test_no_progress_bar_when_stderr_is_not_a_terminal() -> None:
+def test_no_progress_when_stderr_is_not_a_terminal_or_logs_are_on() -> None:
     with progress(3) as advance:
+        assert advance is None  # pytest's stderr is no terminal
+    with progress(3, quiet=True, stream=Tty()) as advance:
         assert advance is None
 
 
-def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
+
+def test_progress_on_a_terminal_prints_each_source_as_it_finishes() -> None:
     terminal = Tty()
-    monkeypatch.setattr(sys, "stderr", terminal)
-    with progress(2) as advance:
+    failed = SourceResult("bad", "坏", ok=False, error_code="http_404", error="bad: HTTP 404 \x1b[2J")
+    with progress(3, stream=terminal) as advance:
         assert advance is not None
-        advance(SourceResult("a", "A", ok=True))
-        advance(SourceResult("b", "B", ok=True))
-    assert terminal.getvalue() == ""  # finished within the 2 s delay: no bar drawn
-    with progress(2, delay=0) as advance:
-        assert advance is not None
-        advance(SourceResult("a", "A", ok=True))
-    assert "newsmirror:" in terminal.getvalue()
-    assert "0/2 [" in terminal.getvalue()  # drawn at once; later redraws are rate-limited
+        advance(SourceResult("news", "新闻", ok=True, new=(1048575, 1048574), updated=(7,)))
+        advance(failed)
+        advance(SourceResult("late", "迟", ok=True, outcome="postponed", notes=("postponed until …",)))
+    shown = terminal.getvalue()
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "\n", shown).splitlines()]
+    assert "✓ 新闻 (news): 2 new, 1 updated" in lines
+    assert "✗ 坏 (bad): FAILED http_404: bad: HTTP 404 \\u001b[2J" in lines  # the feed's escape, inert
+    assert "· 迟 (late): postponed until …" in lines
+    assert shown.index("新闻 (news)") < shown.index("坏 (bad)") < shown.index("迟 (late)")
 
 
-def test_version_prints_the_package_version_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stopped:
-        main(["--version"])
-    assert stopped.value.code == 0
-    assert capsys.readouterr().out == f"newsmirror {importlib.metadata.version('newsmirror')}\n"
+def test_finished_lines_name_the_outcome() -> None:
+    assert finished_line(SourceResult("a", "甲", ok=True, outcome="not_modified")) == "✓ 甲 (a): not modified"
+    assert finished_line(SourceResult("a", "甲", ok=True)) == "✓ 甲 (a): 0 new"
 
 
 # -- conventions ----------------------------------------------------------------------------------

@@ -242,7 +242,7 @@ def test_list_pages_and_readme(demo: Demo) -> None:
         entries = re.findall(linked, text, re.M)
         assert len(entries) == count, slug
         assert sorted(int(e) for e in entries) == sorted(demo.articles(slug)), slug
-        row = rf"^\| \[{name}\]\(lists/[^)]+\) \| {count} \| 2024-06-0\d \d\d:\d\d \| ok "
+        row = rf"^\| \[{name}\]\(lists/[^)]+\) \| {count} \| 2024-06-0\d \d\d:\d\d UTC \| ok "
         assert re.search(row, readme, re.M), name
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -199,6 +199,10 @@ def test_status_command_pages_and_problem_feed(runner: Runner, capsys: pytest.Ca
     assert (rows["bad"]["code"], rows["bad"]["failures"], rows["bad"]["result"]) == ("http_404", 2, "failed")
     page = (runner.archive / "status.md").read_text("utf-8")
     assert "| [坏](lists/%E5%9D%8F.md) | failed: http_404 ×2 (since 2026-01-02 03:04 UTC) | 2 | — |" in page
+    newest_good = max(int(f.read_bytes()[4:17]) for f in (runner.archive / "articles/good").glob("*.md"))
+    shown = datetime.fromtimestamp(newest_good / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    readme = (runner.archive / "README.md").read_text("utf-8")
+    assert f"| [好](lists/%E5%A5%BD.md) | 2 | {shown} |" in readme  # the one format, in UTC
     feed = etree.fromstring((runner.archive / "status.xml").read_bytes())
     titles = [e.findtext(f"{ATOM}title") for e in feed.iter(f"{ATOM}entry")]
     assert sorted(titles) == ["坏 (bad) is failing: http_404", "老 (old) is stale"]

@@ -357,7 +357,8 @@ def test_importing_twice_changes_nothing(tmp_path: Path, capsys: pytest.CaptureF
     head = _git(archive, "rev-parse", "HEAD")
     second = import_json(archive, capsys)
     assert second["commit"] is None
-    assert {**second, "commit": first["commit"]} == first
+    assert (first["own_text_lines"] > 0, second["own_text_lines"]) == (True, 0)  # kept once
+    assert {**second, "commit": first["commit"], "own_text_lines": first["own_text_lines"]} == first
     assert _git(archive, "rev-parse", "HEAD") == head
     assert hashes(archive, skip=(".git",)) == state
     assert _git(archive, "status", "--porcelain") == ""
@@ -366,6 +367,32 @@ def test_importing_twice_changes_nothing(tmp_path: Path, capsys: pytest.CaptureF
     assert capsys.readouterr().out.endswith(
         f"38 articles indexed in {archive}; state unchanged, nothing to commit\n"
     )
+
+
+@needs_corpus
+def test_the_readmes_own_text_is_kept_and_shown_under_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "archive"
+    build_tree(archive, plan())
+    original = (archive / "README.md").read_text("utf-8").splitlines()
+    # by hand: the README minus its title (first two lines) and its `[name](lists/name.md)` lines
+    link = re.compile(r"^\[[^\]]+\]\(lists/[^)]+\.md\)$")
+    own = [line for line in original[2:] if not link.match(line)]
+    report = import_json(archive, capsys)
+    kept = (archive / ".newsmirror/readme.md").read_text("utf-8")
+    assert [line for line in kept.splitlines() if line] == [line for line in own if line]
+    assert "友情链接\n------\n\n公益社会类项目汇总： https://github.com/NodeBE4/impact/\n" in kept
+    assert report["own_text_lines"] == kept.count("\n")
+    assert ".newsmirror/readme.md" in _git(archive, "show", "--name-only", "--format=", "HEAD").split()
+    assert main(["reindex", "--archive", str(archive)]) == 0  # renders every page, fetches nothing
+    readme = (archive / "README.md").read_text("utf-8")
+    assert readme.index("| 来源 source |") < readme.index(kept) < readme.index("Archived by [newsmirror]")
+    assert "\n[纽约时报](lists/" not in readme  # the table links the lists now
+    head = _git(archive, "rev-parse", "HEAD")
+    assert import_json(archive, capsys)["own_text_lines"] == 0  # the README newsmirror wrote adds nothing
+    assert _git(archive, "rev-parse", "HEAD") == head
+    assert (archive / ".newsmirror/readme.md").read_text("utf-8") == kept
 
 
 @needs_corpus
@@ -378,7 +405,7 @@ def test_text_report_is_a_table_with_details(tmp_path: Path, capsys: pytest.Capt
         "source", "current", "legacy", "undated", "stray", "duplicates", "lowest", "id", "newest"
     ]  # fmt: skip
     rows = [line.split() for line in lines]
-    assert ["法广", "(rfi)", "4", "3", "0", "0", "1", "999989", "2023-10-28T10:15Z"] in rows
+    assert ["法广", "(rfi)", "4", "3", "0", "0", "1", "999989", "2023-10-28", "10:15", "UTC"] in rows
     assert "  rfi: same link in articles/rfi/999989.md, articles/rfi/999999.md" in lines
     assert "  voa: stray articles/美国之音/.DS_Store" in lines
     assert "unknown folder (no source): articles/old-site/" in lines

@@ -21,12 +21,14 @@ from .exceptions import ConfigError, StorageError
 from .fetch import Fetcher
 from .health import Health, Storage, assess, recent_counts
 from .redact import redact_url
+from .render.own_text import OWN_TEXT
 from .render.pages import PageContext, render_pages
 from .repo import Repository, ensure_repo
 from .schedule import SourceState
 from .store import ArchiveStore, TreeStore
 from .store.files import TreeFiles
 from .store.rename import rename_source
+from .timing import timed
 from .types import RunResult, SourceResult, SourceSummary
 from .update import RunContext, update_sources
 
@@ -214,12 +216,15 @@ class Archive:
     ) -> None:
         feed_id = f"{self.store.archive_id()}:status"
         beat = heartbeat or schedule.heartbeat(states)
-        ctx = PageContext(config, states, now, self.tree.layout, feed_id, heartbeat=beat)
+        own_text = self._pages.read(OWN_TEXT) or ""
+        ctx = PageContext(config, states, now, self.tree.layout, feed_id, heartbeat=beat, own_text=own_text)
         missing = (lambda _relative: True) if every_list else self._missing
-        pages = render_pages(self.store, ctx, results, missing=missing)
-        self._pages.know_ids(pages)  # a checkout that leaves pages out compares them by object id
-        for relative, text in pages.items():
-            self._pages.write(relative, text)
+        with timed(log, "pages") as found:
+            pages = render_pages(self.store, ctx, results, missing=missing)
+            self._pages.know_ids(pages)  # a checkout that leaves pages out compares them by object id
+            for relative, text in pages.items():
+                self._pages.write(relative, text)
+            found["pages"] = len(pages)
 
     def _missing(self, relative: str) -> bool:
         return not self._pages.exists(relative)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .config import FetchSettings
-from .schedule import SHOWN, SourceState, display, moment_of, stamp
+from .moments import display_ms
+from .schedule import SourceState, display, moment_of, stamp
 from .types import Record, Source
 
 DAY_MS = 86_400_000
@@ -88,7 +89,7 @@ def state_notes(state: SourceState) -> list[str]:
 
 
 def newest_text(newest_ms: int | None) -> str:
-    return "—" if newest_ms is None else _from_ms(newest_ms).strftime(SHOWN)
+    return display_ms(newest_ms)
 
 
 def _from_ms(ms: int) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import subprocess
@@ -18,6 +19,7 @@ from .git import branch as _branch
 from .git import git, git_dir, maintain
 from .git import reason as _reason
 from .repair import clear_mark, operation_in_progress, write_mark
+from .timing import timed
 from .types import PushResult
 
 __all__ = ["commit", "identity", "push_all"]
@@ -33,6 +35,8 @@ _PREDEEPEN = "--deepen=24"
 # Then, while a remote's head still shares no visible history with ours, deepen further.
 _CONNECT_STEPS = ("--deepen=256", "--deepen=4096", "--unshallow")
 
+log = logging.getLogger(__name__)
+
 
 def commit(root: Path, message: str, paths: Sequence[str]) -> str | None:
     """Commit exactly ``paths`` (files written or removed, relative to ``root``) as they are in
@@ -44,6 +48,12 @@ def commit(root: Path, message: str, paths: Sequence[str]) -> str | None:
     """
     if not paths:
         return None
+    with timed(log, "commit", files=len(paths)) as found:
+        found["commit"] = sha = _commit(root, message, paths)
+    return sha
+
+
+def _commit(root: Path, message: str, paths: Sequence[str]) -> str | None:
     # Durable before committed: git hardens its objects, refs and index (``_EVERY_CALL``), but
     # an article file not yet on disk when the commit is would come back empty after a power
     # loss, and the next run would commit it so. One sync flushes the run's files together.
@@ -340,8 +350,10 @@ def _push(s: _Session, r: _Remote, head: str, before_push: Callable[[str], None]
     """Push ``head`` to ``r``; True when rejected because the remote has commits we lack."""
     before_push(r.name)
     ref = f"refs/heads/{s.branch}"
-    done = git(s.root, "push", "--porcelain", r.name, f"{head}:{ref}", check=False)
-    summary = _porcelain_summary(done.stdout, ref)
+    with timed(log, "push", remote=r.name, commit=head[:12]) as found:
+        done = git(s.root, "push", "--porcelain", r.name, f"{head}:{ref}", check=False)
+        summary = _porcelain_summary(done.stdout, ref)
+        found["result"] = summary or f"exit {done.returncode}"
     if done.returncode == 0:
         r.head = head
         return False

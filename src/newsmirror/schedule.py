@@ -25,6 +25,7 @@ from typing import Any
 from .config import FetchSettings
 from .exceptions import NewsmirrorError
 from .fetch import Fetched, Validators
+from .moments import SHOWN
 from .redact import redact_text, redact_url, restore, same_url
 from .types import Source
 
@@ -174,10 +175,6 @@ def display(text: str | None) -> str:
     """A saved time as people read it (``SHOWN``), or ``—``."""
     moment = moment_of(text)
     return "—" if moment is None else moment.strftime(SHOWN)
-
-
-SHOWN = "%Y-%m-%d %H:%M UTC"
-"""How a time is shown to people, everywhere (reports, status, pages)."""
 
 
 def _longest_postponement(settings: FetchSettings) -> timedelta:

@@ -31,6 +31,7 @@ from .config import ARCHIVE_CONFIG, Config
 from .core import Archive
 from .exceptions import ConfigError, StorageError
 from .git import git_dir
+from .render.own_text import OWN_TEXT, kept_from_readme
 from .repo import ensure_repo
 from .store import TreeStore
 from .types import Record, Source
@@ -76,6 +77,8 @@ class TakeoverReport:
     unknown_files: tuple[str, ...]
     """Files directly under ``articles/``."""
     commit: str | None
+    own_text_lines: int = 0
+    """Lines of the previous README kept in ``OWN_TEXT`` (0: none kept, or kept before)."""
 
     @property
     def articles(self) -> int:
@@ -108,10 +111,27 @@ def take_over(
         sources = tuple(_take_over_source(store, s) for s in config.sources)
         if sources_text is not None:
             store.files.write(ARCHIVE_CONFIG, sources_text)
+        kept = _keep_own_text(root, store)
         folders, files = _unknown_entries(root, config.sources)
         sha = publish.commit(root, commit_message(sources), store.changed_paths()) if commit else None
         store.settled()
-    return TakeoverReport(str(root), sources, folders, files, sha)
+    return TakeoverReport(str(root), sources, folders, files, sha, own_text_lines=kept)
+
+
+def _keep_own_text(root: Path, store: TreeStore) -> int:
+    """Keep what the archive's README says beyond its list links, for the README newsmirror
+    writes from the next run on; the number of lines kept.  Once kept, it is the owner's to edit."""
+    readme = root / "README.md"
+    if store.files.exists(OWN_TEXT) or not readme.is_file():
+        return 0
+    try:
+        text = readme.read_bytes().decode("utf-8", errors="replace")
+    except OSError as e:
+        raise StorageError(f"{readme}: cannot be read: {e.strerror}") from e
+    kept = kept_from_readme(text)
+    if kept:
+        store.files.write(OWN_TEXT, kept)
+    return kept.count("\n")
 
 
 def _locked(root: Path) -> AbstractContextManager[None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from .parse import parse_feed
 from .redact import redact_text, redact_url
 from .schedule import SourceState
 from .store import ArchiveStore
+from .timing import timed
 from .transform.extract import NoMatch, inner_html
 from .transform.items import prepare
 from .transform.sanitize import neutralize
@@ -111,7 +112,9 @@ def _failed(source: Source, state: SourceState, error: NewsmirrorError, ctx: Run
 
 async def _update(source: Source, state: SourceState, ctx: RunContext) -> Outcome:
     url = schedule.fetch_url(source, state)
-    fetched = await ctx.fetcher.get(url, slug=source.slug, validators=schedule.validators(state))
+    with timed(log, "fetch", source=source.slug, url=redact_url(url)) as found:
+        fetched = await ctx.fetcher.get(url, slug=source.slug, validators=schedule.validators(state))
+        found.update(status=fetched.status, bytes=len(fetched.content))
     after, notes = schedule.after_success(source, state, fetched, ctx.now, ctx.settings)
     if fetched.not_modified:
         result = SourceResult(source.slug, source.name, ok=True, outcome="not_modified", notes=notes)
@@ -121,15 +124,20 @@ async def _update(source: Source, state: SourceState, ctx: RunContext) -> Outcom
 
 
 async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tuple[str, ...]) -> SourceResult:
-    feed = parse_feed(fetched.content, slug=source.slug, charset=fetched.charset)
+    with timed(log, "parse", source=source.slug) as found:
+        feed = parse_feed(fetched.content, slug=source.slug, charset=fetched.charset)
+        prepared = prepare(source, feed)
+        found.update(format=feed.format, entries=len(feed.entries), recovered=feed.recovered is not None)
     if feed.recovered is not None:
         notes = (*notes, f"recovered: {feed.recovered}")
-    prepared = prepare(source, feed)
-    keys, ids = keys_asked(source, prepared.candidates)
-    free = len(prepared.candidates) if source.ids == "post-id" else 0  # only post ids collide
-    known = ctx.store.known(source.slug, keys, ids, free=free)
-    body_of = _archived_body(ctx.store, source.slug)
-    plan = decide(source, known, prepared.candidates, now_ms=ctx.now_ms, bodies=body_of)
+    with timed(log, "decide", source=source.slug) as found:
+        keys, ids = keys_asked(source, prepared.candidates)
+        free = len(prepared.candidates) if source.ids == "post-id" else 0  # only post ids collide
+        known = ctx.store.known(source.slug, keys, ids, free=free)
+        body_of = _archived_body(ctx.store, source.slug)
+        plan = decide(source, known, prepared.candidates, now_ms=ctx.now_ms, bodies=body_of)
+        found.update(writes=len(plan.writes), known=plan.known, skipped=len(plan.skipped))
+    _log_decisions(source, plan, prepared.skipped)
     bodies, page_skips = await _bodies(source, plan, ctx.fetcher)
     written = [(p, _article(p, bodies[p.id])) for p in plan.writes if p.id in bodies]
     new = [(p, a) for p, a in written if p.is_new]
@@ -137,11 +145,13 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
     feed_dates = {
         a.id: p.candidate.feed_date for p, a in new if p.candidate.feed_date and p.ms != p.candidate.ms
     }
-    ctx.store.add(source.slug, [a for _, a in new], feed_dates=feed_dates)
-    if plan.learned:
-        ctx.store.remember(source.slug, plan.learned)
-    refreshed = [a for p, a in written if not p.is_new]
-    updated = ctx.store.replace(source.slug, refreshed, seen_ms=ctx.now_ms) if refreshed else ()
+    with timed(log, "write", source=source.slug, new=len(new)) as found:
+        ctx.store.add(source.slug, [a for _, a in new], feed_dates=feed_dates)
+        if plan.learned:
+            ctx.store.remember(source.slug, plan.learned)
+        refreshed = [a for p, a in written if not p.is_new]
+        updated = ctx.store.replace(source.slug, refreshed, seen_ms=ctx.now_ms) if refreshed else ()
+        found.update(updated=len(updated))
     summary = ctx.store.summary(source.slug)
     return SourceResult(
         slug=source.slug,
@@ -157,6 +167,19 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         recovered=feed.recovered,
         months=_months(known, [a for _, a in new], updated),
     )
+
+
+def _log_decisions(source: Source, plan: Plan, skipped: Iterable[Skipped]) -> None:
+    """Every item's decision at ``-vv``: written as which article, or skipped and why."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    for planned in plan.writes:
+        action = "new" if planned.is_new else "refresh"
+        extra = {"source": source.slug, "action": action, "id": planned.id, "item": planned.candidate.label}
+        log.debug("decision", extra=extra)
+    for skip in (*skipped, *plan.skipped):
+        extra = {"source": source.slug, "action": "skip", "item": skip.what, "reason": skip.reason}
+        log.debug("decision", extra=extra)
 
 
 def _months(known: Known, new: list[Article], updated: tuple[int, ...]) -> tuple[str, ...]:
@@ -190,7 +213,9 @@ async def _page_body(source: Source, planned: Planned, fetcher: Fetcher) -> str 
     assert source.fulltext is not None
     label = planned.candidate.label
     try:
-        page = await fetcher.get(planned.candidate.link, slug=source.slug)
+        with timed(log, "fetch page", source=source.slug, url=redact_url(planned.candidate.link)) as found:
+            page = await fetcher.get(planned.candidate.link, slug=source.slug)
+            found.update(status=page.status, bytes=len(page.content))
         return inner_html(page.text(), source.fulltext)
     except SourceError as e:
         return Skipped(label, f"article page: {e.reason} [{e.code}]")

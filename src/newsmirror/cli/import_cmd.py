@@ -7,12 +7,14 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 
+from ..moments import display_ms
+from ..render.own_text import OWN_TEXT
 from ..takeover import SourceReport, TakeoverReport, check_archive_tree, take_over
 from .common import run_sources
 from .tables import write_table
@@ -84,6 +86,11 @@ def _details(report: TakeoverReport) -> Iterator[str]:
             yield f"  {source.slug}: same link in {', '.join(_shown(p) for p in group)}"
     yield from (f"unknown folder (no source): {_shown(path)}" for path in report.unknown_folders)
     yield from (f"unknown file: {_shown(path)}" for path in report.unknown_files)
+    if report.own_text_lines:
+        yield (
+            f"README: its own text ({report.own_text_lines} lines beyond the title and list links) kept in "
+            f"{OWN_TEXT}; from the next run the README shows it under the table"
+        )
 
 
 def _summary(report: TakeoverReport, committing: bool) -> str:
@@ -99,9 +106,7 @@ def _optional(value: int | None) -> str:
 
 
 def _date(ms: int | None) -> str:
-    if ms is None:
-        return "—"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%MZ")
+    return display_ms(ms)
 
 
 def _shown(path: str) -> str:

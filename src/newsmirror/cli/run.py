@@ -6,21 +6,20 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
-from tqdm import tqdm
 
 from ..config import ARCHIVE_CONFIG, select_sources
 from ..core import open_archive
 from ..types import RunResult, SourceResult
 from .actions import report_to_actions
 from .common import run_sources
+from .progress import progress
 from .tables import write_table
 
 log = logging.getLogger(__name__)
@@ -78,7 +77,7 @@ def handle(
         log.info("%s now holds the %s", ARCHIVE_CONFIG, chosen.saved_from)
     if chosen.unsaved is not None:
         print(f"newsmirror: warning: {chosen.unsaved}; pass --sources every run", file=sys.stderr)
-    with progress(total) as done:
+    with progress(total, quiet=args.verbose + args.verbose_after > 0) as done:
         result = archive.run(
             config,
             only=tuple(args.only),
@@ -97,22 +96,6 @@ def handle(
         write_report(result, args.archive, sys.stdout)
     report_to_actions(result, args.archive, code, sys.stderr if args.json else sys.stdout)
     return code
-
-
-@contextmanager
-def progress(total: int, delay: float = 2.0) -> Iterator[Callable[[SourceResult], None] | None]:
-    """A progress bar on stderr when it is a terminal; shown only for runs over two seconds."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with tqdm(
-        total=total, unit="source", desc="newsmirror", delay=delay, file=sys.stderr, leave=False
-    ) as bar:
-
-        def advance(result: SourceResult) -> None:
-            bar.update(1)
-
-        yield advance
 
 
 def _rename(text: str) -> tuple[str, str]:

@@ -10,17 +10,16 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import jinja2
 
 from ..archive_format import Layout, link_from_list, month_day, newest_first
+from ..moments import display_ms
 from ..transform.text import one_line
 from ..types import Record
 
 LIST_SIZE = 300
-_GMT8 = timedelta(hours=8)
 # Node's legacy url.resolve escaped these in the list link path (space → %20).
 _PATH_SAFE = "/!$&()*+,-.:;=@_~[]%#?"
 
@@ -98,28 +97,25 @@ class ReadmeRow:
 
 
 def readme_row(name: str, count: int, newest_ms: int | None, status: str) -> ReadmeRow:
-    newest = "—" if newest_ms is None else _full_date(newest_ms)
+    newest = display_ms(newest_ms)
     href = "lists/" + urllib.parse.quote(f"{name}.md")
     months = "lists/" + urllib.parse.quote(f"{name}/README.md")
     return ReadmeRow(_cell(name), href, count, newest, _cell(status), months)
-
-
-def _full_date(ms: int) -> str:
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms) + _GMT8
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_readme(rows: Iterable[ReadmeRow], headlines: Iterable[object] = ()) -> str:
-    """The front page: a row per source, then the newest headlines across sources (``browse``)."""
+def render_readme(rows: Iterable[ReadmeRow], headlines: Iterable[object] = (), own_text: str = "") -> str:
+    """The front page: a row per source, the newest headlines across sources (``browse``), then
+    the archive's own text (``own_text.OWN_TEXT``)."""
     return _template("readme.md.j2").render(
         title="抓取新闻媒体文章 · newsmirror",
         intro="每小时存档的新闻文章，按来源列出。Hourly archive of news articles, by source.",
         rows=list(rows),
         headlines=list(headlines),
+        own_text=own_text.strip(),
         list_size=LIST_SIZE,
     )
 

@@ -42,6 +42,8 @@ class PageContext:
     feed_id: str
     heartbeat: datetime | None = None
     """The last successful run, as the committed state has it (``status.xml`` carries it)."""
+    own_text: str = ""
+    """The archive's own text for its README (``own_text.OWN_TEXT``)."""
 
 
 def list_page(source: Source) -> str:
@@ -70,7 +72,7 @@ def render_pages(
         touched = done[source.slug].months if source.slug in done else ()
         pages.update(_month_pages(store, source, ctx, touched, missing))
     rows = [readme_row(h.source.name, h.articles, h.newest_ms, status_text(h.state)) for h in healths]
-    pages["README.md"] = render_readme(rows, _headlines(store, ctx))
+    pages["README.md"] = render_readme(rows, _headlines(store, ctx), ctx.own_text)
     pages["status.md"] = render_status_page(_status_row(h) for h in healths)
     found = problems(healths, ctx.config.fetch)
     beat = stamp(ctx.heartbeat) if ctx.heartbeat else None
