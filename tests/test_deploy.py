@@ -308,6 +308,28 @@ def test_upgrade_moves_an_archive_that_named_the_package_onto_the_wheel(
     assert (archive / WHEEL).read_bytes() == own_wheel().data
 
 
+def test_a_taken_over_duty_machine_archive_gets_the_workflow_from_upgrade(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's path for an imported archive: import, upgrade, push."""
+    old = tmp_path / "duty-machine"
+    (old / "articles/voa").mkdir(parents=True)
+    (old / "articles/voa/1048574.md").write_text(
+        "<!--1594000000000-->\n[标题](https://www.voachinese.com/a/1.html)\n------\n\n<p>正文</p>\n", "utf-8"
+    )
+    (old / "README.md").write_text("抓取新闻媒体文章\n------\n\n[美国之音](lists/美国之音.md)\n", "utf-8")
+    git(old, "init", "-q", "-b", "main")
+    git(old, "add", "-A")
+    git(old, "-c", "user.name=duty", "-c", "user.email=duty@localhost", "commit", "-q", "-m", "archive")
+    assert main(["import", str(old)]) == 0
+    capsys.readouterr()
+    assert upgrade(old) == 0
+    assert "a requirement without a wheel → " in capsys.readouterr().out
+    for name in (WORKFLOW, "requirements.txt", WHEEL, ".github/dependabot.yml"):
+        assert (old / name).read_bytes() == (archive / name).read_bytes(), name  # as `init` writes them
+    assert git(old, "status", "--porcelain") == ""
+
+
 def test_upgrade_outside_an_archive_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     git(tmp_path, "init", "-q")
     assert upgrade(tmp_path) == 2

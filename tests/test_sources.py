@@ -102,6 +102,10 @@ def test_an_archive_that_lost_its_sources_file_is_not_switched_to_the_built_ins(
     assert "will not switch it to the built-in sources" in err
     assert git(runner.archive, "rev-parse", "HEAD") == head
     assert not (runner.archive / "articles" / "reuters").exists()
+    # the README's way back: the built-ins written down on purpose (--archive after the action too)
+    assert main(["sources", "add", "--builtin", "--no-check", "--archive", str(runner.archive)]) == 0
+    restored = load_config(runner.archive / "newsmirror.toml")
+    assert [s.slug for s in restored.sources] == [s.slug for s in BUILTIN_SOURCES]
 
 
 def test_a_sources_file_with_a_credential_is_used_but_never_saved_in_the_public_archive(

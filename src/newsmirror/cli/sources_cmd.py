@@ -81,10 +81,11 @@ def add_parser(commands: Any) -> None:
     opml_out = actions.add_parser("export", help="the sources as OPML, for a feed reader or another archive")
     opml_out.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout)")
     opml_out.set_defaults(handler=_export)
-    for action in actions.choices.values():  # -v after the action too
+    for action in actions.choices.values():  # -v and --archive after the action too
         action.add_argument(
             "-v", "--verbose", action="count", default=0, dest="verbose_after", help=argparse.SUPPRESS
         )
+        action.add_argument("--archive", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 # -- reading ---------------------------------------------------------------------------------
