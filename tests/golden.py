@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from newsmirror.cli import main
-from newsmirror.config import ARCHIVE_CONFIG
-from newsmirror.scaffold import BUILTIN_CONFIG, render_config
+from newsmirror.config import ARCHIVE_CONFIG, ORIGINAL_SOURCES, Config
+from newsmirror.scaffold import render_config
 
 from .servers import Reply, RoutingTransport, serve
 
@@ -83,9 +83,9 @@ def prepare_archive(case: dict[str, Any], case_dir: Path, archive: Path) -> None
     before = case_dir / "input" / "archive_before"
     if before.exists():
         shutil.copytree(before, archive)
-        # what `newsmirror import` writes into a duty-machine archive: the sources it ran
-        (archive / ARCHIVE_CONFIG).write_text(render_config(BUILTIN_CONFIG), encoding="utf-8")
     archive.mkdir(parents=True, exist_ok=True)
+    # the sources the original ran, at the URLs the cases serve
+    (archive / ARCHIVE_CONFIG).write_text(render_config(Config(ORIGINAL_SOURCES)), encoding="utf-8")
     # the format under test is the duty-machine one: flat article folders
     (archive / ".newsmirror").mkdir(exist_ok=True)
     (archive / ".newsmirror/archive.json").write_text('{"format": 2, "layout": "flat"}\n', encoding="utf-8")

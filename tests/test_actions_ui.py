@@ -142,10 +142,18 @@ def at(runner: Runner, hours: float) -> datetime:
 
 
 def heartbeat_in_feed(runner: Runner) -> tuple[str, str]:
-    """status.xml as committed: (its updated, its subtitle)."""
+    """status.xml as committed: (its updated, its subtitle), and its machine-readable heartbeat
+    equal to the updated one when there was a run."""
     text = runner.git("show", "HEAD:status.xml")
     feed = ET.fromstring(text)
-    return feed.findtext(f"{ATOM}updated") or "", feed.findtext(f"{ATOM}subtitle") or ""
+    updated, subtitle = feed.findtext(f"{ATOM}updated") or "", feed.findtext(f"{ATOM}subtitle") or ""
+    beat = feed.findtext("{urn:newsmirror:status:1}last-successful-run")
+    if beat is None:
+        assert subtitle == "last successful run: none yet"
+    else:  # the same moment, for monitors to the second, for people to the minute
+        shown = datetime.fromisoformat(beat.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M UTC")
+        assert subtitle == f"last successful run: {shown}"
+    return updated, subtitle
 
 
 def status(runner: Runner, *extra: str) -> int:
@@ -164,13 +172,13 @@ def test_status_xml_carries_the_last_successful_run_refreshed_every_three_hours(
     quiet_source(runner)
     at(runner, 0)
     assert runner.run() == 0
-    assert heartbeat_in_feed(runner) == ("2026-01-02T03:04:05Z", "last successful run: 2026-01-02T03:04:05Z")
+    assert heartbeat_in_feed(runner) == ("2026-01-02T03:04:05Z", "last successful run: 2026-01-02 03:04 UTC")
     first = runner.commits()
     for hour in (1, 2):
         at(runner, hour)
         assert runner.run() == 0
     assert runner.commits() == first  # quiet hours: nothing committed
-    assert heartbeat_in_feed(runner)[1] == "last successful run: 2026-01-02T03:04:05Z"
+    assert heartbeat_in_feed(runner)[1] == "last successful run: 2026-01-02 03:04 UTC"
     at(runner, 3)
     assert runner.run() == 0
     assert runner.commits() == first + 1
@@ -178,7 +186,7 @@ def test_status_xml_carries_the_last_successful_run_refreshed_every_three_hours(
         ".newsmirror/status.json",
         "status.xml",
     ]
-    assert heartbeat_in_feed(runner) == ("2026-01-02T06:04:05Z", "last successful run: 2026-01-02T06:04:05Z")
+    assert heartbeat_in_feed(runner) == ("2026-01-02T06:04:05Z", "last successful run: 2026-01-02 06:04 UTC")
 
 
 def test_a_run_where_every_source_fails_is_not_a_heartbeat(runner: Runner) -> None:
@@ -188,7 +196,7 @@ def test_a_run_where_every_source_fails_is_not_a_heartbeat(runner: Runner) -> No
     runner.server.routes["/news.xml"] = Reply(b"down", status=503, content_type="text/plain")
     at(runner, 5)
     assert runner.run() == 1
-    assert heartbeat_in_feed(runner)[1] == "last successful run: 2026-01-02T03:04:05Z"
+    assert heartbeat_in_feed(runner)[1] == "last successful run: 2026-01-02 03:04 UTC"
 
 
 def test_status_max_age_exits_1_when_the_archive_is_stale(
@@ -208,6 +216,23 @@ def test_status_max_age_exits_1_when_the_archive_is_stale(
     assert status(runner, "--max-age", "1d", "--json") == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["last_successful_run"], data["archive_stale"]) == ("2026-01-02T03:04:05Z", False)
+
+
+def test_status_max_age_answers_whether_the_archive_runs_not_whether_every_feed_works(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = runner.feed("news", rss(It("旧闻", "https://example.com/old", date=None)))
+    runner.sources(
+        {"name": "新闻", "slug": "news", "url": url},
+        {"name": "坏", "slug": "bad", "url": runner.server.url("/missing.xml")},
+    )
+    at(runner, 0)
+    assert runner.run() == 1
+    capsys.readouterr()
+    assert status(runner) == 1  # a source is failing
+    capsys.readouterr()
+    assert status(runner, "--max-age", "6h") == 0  # but the archive runs
+    assert "failed: http_404" in capsys.readouterr().out  # and the table still says what fails
 
 
 def test_status_max_age_of_an_archive_that_never_succeeded_is_stale(

@@ -9,6 +9,7 @@ import os
 import re
 import shlex
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +192,19 @@ def test_a_closed_stdout_ends_quietly_with_141(runner: Runner, command: list[str
     args = [*command, "--archive", str(runner.archive), "--sources", str(runner.root / "sources.toml")]
     done = closed_stdout(*args)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_a_command_typed_inside_an_archive_acts_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "my-archive"
+    assert main(["init", str(archive)]) == 0
+    monkeypatch.chdir(archive)
+    capsys.readouterr()
+    assert main(["sources", "list", "--json"]) == 0  # no --archive: this folder, not ./archive
+    assert len(json.loads(capsys.readouterr().out)["sources"]) > 0
+    assert main(["status", "--json"]) == 0
+    assert not (archive / "archive").exists()
+    monkeypatch.chdir(tmp_path)  # elsewhere, ./archive as before
+    assert main(["status"]) == 2
+    assert "archive: not a newsmirror archive" in capsys.readouterr().err

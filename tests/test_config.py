@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from newsmirror.config import BUILTIN_SOURCES, FETCH_KEYS, SOURCE_KEYS, load_config, parse_config
+from newsmirror.config import FETCH_KEYS, ORIGINAL_SOURCES, SOURCE_KEYS, load_config, parse_config
 from newsmirror.exceptions import ConfigError
 from newsmirror.types import Source
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_builtin_sources_are_the_nine_of_the_original() -> None:
-    assert [(s.name, s.slug) for s in BUILTIN_SOURCES] == [
+def test_the_original_sources_are_the_nine_duty_machine_read() -> None:
+    assert [(s.name, s.slug) for s in ORIGINAL_SOURCES] == [
         ("路透", "reuters"),
         ("纽约时报", "nyt"),
         ("美国之音", "voa"),
@@ -26,7 +26,7 @@ def test_builtin_sources_are_the_nine_of_the_original() -> None:
         ("自由亚洲电台", "rfa"),
         ("中国数字时代", "cdt"),
     ]
-    rfa, cdt = BUILTIN_SOURCES[7], BUILTIN_SOURCES[8]
+    rfa, cdt = ORIGINAL_SOURCES[7], ORIGINAL_SOURCES[8]
     assert (rfa.body, rfa.link) == ("content", "guid")
     assert (cdt.fulltext, cdt.ids, cdt.refresh) == ("div.post-content", "post-id", True)
 
@@ -43,7 +43,7 @@ def test_builtin_sources_are_the_nine_of_the_original() -> None:
     ],
 )
 def test_cdt_category_rule(category: str, kept: bool) -> None:
-    rule = BUILTIN_SOURCES[8].require_category
+    rule = ORIGINAL_SOURCES[8].require_category
     assert rule is not None
     assert bool(re.search(rule, category)) is kept
 
@@ -64,7 +64,7 @@ def test_the_retired_late_window_key_is_accepted_and_ignored(tmp_path: Path) -> 
     # archives made by `newsmirror init` before it was retired carry it in newsmirror.toml
     table = {"name": "甲", "slug": "a", "url": "https://a/", "late_window_hours": 24.0}
     assert parse_config({"source": [table]}).sources[0] == Source(name="甲", slug="a", url="https://a/")
-    with pytest.raises(ConfigError, match="late_window_hours must be float"):
+    with pytest.raises(ConfigError, match="late_window_hours must be a number"):
         parse_config({"source": [{**table, "late_window_hours": "soon"}]})
 
 

@@ -47,7 +47,7 @@ def test_check_names_the_line_and_key_of_every_error_and_warns_on_unknown_keys(
     numbered = {int(m[1]) for line in lines if (m := re.match(rf"{re.escape(str(path))}:(\d+): ", line))}
     assert numbered == {2, 3, 7, 8, 14, 15, 17}
     text = "\n".join(lines)
-    assert f"{path}:2: [fetch]: timeout must be float, not 'soon'" in text
+    assert f"{path}:2: [fetch]: timeout must be a number, not 'soon'" in text
     assert f"{path}:3: warning: [fetch]: unknown key 'retires', ignored (did you mean 'retries'?)" in text
     assert f"{path}:7: source #1 (a b): slug must be letters, digits, '-' or '_'" in text
     assert f"{path}:8: source #1 (a b): url must be an http:// or https:// URL" in text
@@ -89,27 +89,34 @@ def test_environment_variables_set_fetch_keys_over_the_file(tmp_path: Path) -> N
     environ = {"NEWSMIRROR_TIMEOUT": "2.5", "NEWSMIRROR_USER_AGENT": "my-archive/1 (+https://x)"}
     fetch = load_config(path, environ=environ).fetch
     assert (fetch.timeout, fetch.user_agent) == (2.5, "my-archive/1 (+https://x)")
-    assert load_config(None, environ={"NEWSMIRROR_CONCURRENCY": "3"}).fetch.concurrency == 3
+    assert load_config(path, environ={"NEWSMIRROR_CONCURRENCY": "3"}).fetch.concurrency == 3
+
+
+def one_source(tmp_path: Path) -> Path:
+    path = tmp_path / "s.toml"
+    path.write_text('[[source]]\nname = "甲"\nslug = "a"\nurl = "https://a/"\n', "utf-8")
+    return path
 
 
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("NEWSMIRROR_RETRIES", "many", "NEWSMIRROR_RETRIES='many': retries must be int"),
+        ("NEWSMIRROR_RETRIES", "many", "NEWSMIRROR_RETRIES='many': retries must be an integer"),
         ("NEWSMIRROR_RETRIES", "99", "NEWSMIRROR_RETRIES: retries must be between 0 and 10, not 99"),
         ("NEWSMIRROR_TIMEOUT", "nan", "NEWSMIRROR_TIMEOUT: timeout must be between 0.1 and 3600"),
     ],
 )
 def test_a_bad_variable_is_refused_by_name(tmp_path: Path, variable: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
-        load_config(None, environ={variable: value})
+        load_config(one_source(tmp_path), environ={variable: value})
 
 
 def test_an_unknown_variable_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = load_config(None, environ={"NEWSMIRROR_TIMOUT": "5"})
+    path = one_source(tmp_path)
+    config = load_config(path, environ={"NEWSMIRROR_TIMOUT": "5"})
     assert config.fetch.timeout == 30.0
     assert config.warnings == (
-        "environment: warning: NEWSMIRROR_TIMOUT: not a setting newsmirror knows, ignored",
+        f"{path}: warning: NEWSMIRROR_TIMOUT: not a setting newsmirror knows, ignored",
     )
 
 

@@ -50,6 +50,23 @@ def test_a_crash_has_its_own_exit_status_and_one_clear_line(
     assert len(err.strip().splitlines()) == 1
 
 
+def test_an_internal_error_in_actions_is_annotated_on_the_runs_page(
+    runner: Runner, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _serve(runner)
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom at https://u:s3cr3t@h/x")
+
+    monkeypatch.setattr(Archive, "run", crash)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    assert runner.run() == EXIT_INTERNAL
+    out = capsys.readouterr().out
+    assert out.startswith("::error title=newsmirror%3A internal error (a bug)::RuntimeError: boom at ")
+    assert "s3cr3t" not in out
+
+
 @pytest.mark.parametrize("now", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1969-07-20T20:17:00Z"])
 def test_a_now_outside_the_years_an_archive_can_hold_is_refused(
     runner: Runner, capsys: pytest.CaptureFixture[str], now: str

@@ -6,6 +6,7 @@ timestamps are computed from the date strings with ``datetime``, not with newsmi
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import tempfile
@@ -196,6 +197,16 @@ def test_demo_succeeds_and_says_where_to_look(demo: Demo) -> None:
     log = git_log(demo.archive)
     assert len(log) == 1
     assert log[0].endswith("newsmirror: 20 new articles")
+
+
+def test_the_demo_archive_answers_status_and_sources_list(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sources", "list", "--json", "--archive", str(demo.archive)]) == 0
+    listed = json.loads(capsys.readouterr().out)["sources"]
+    assert len(listed) == len(SOURCES)
+    assert main(["status", "--archive", str(demo.archive), "--json"]) == 1  # its articles are of 2024: stale
+    assert len(json.loads(capsys.readouterr().out)["sources"]) == len(SOURCES)
 
 
 def test_every_item_is_archived_with_ids_counting_down_in_date_order(demo: Demo) -> None:

@@ -94,6 +94,20 @@ def test_retry_after_postpones_only_that_source(runner: Runner, capsys: pytest.C
     assert fetched(runner, "/busy.xml") == 2
 
 
+def test_a_new_url_in_the_sources_file_is_fetched_at_once_whatever_the_old_ones_postponement(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runner.server.routes["/busy.xml"] = Reply(b"", 429, headers=(("Retry-After", "9000"),))
+    runner.sources({"name": "忙", "slug": "busy", "url": runner.server.url("/busy.xml")})
+    assert report(runner, capsys)["busy"]["error_code"] == "http_429"
+    at(runner, 1)
+    assert report(runner, capsys)["busy"]["outcome"] == "postponed"
+    runner.server.routes["/fixed.xml"] = Reply(FEED)
+    runner.sources({"name": "忙", "slug": "busy", "url": runner.server.url("/fixed.xml")})
+    assert report(runner, capsys)["busy"]["outcome"] == "updated"  # the owner fixed the URL
+    assert (fetched(runner, "/busy.xml"), fetched(runner, "/fixed.xml")) == (1, 1)
+
+
 def test_max_age_postpones_beyond_the_next_run_only(runner: Runner) -> None:
     runner.server.routes["/long.xml"] = Reply(FEED, headers=(("Cache-Control", "max-age=10800"),))
     runner.server.routes["/short.xml"] = Reply(FEED, headers=(("Cache-Control", "max-age=600"),))
@@ -149,6 +163,7 @@ def test_410_disables_until_re_enabled(runner: Runner, capsys: pytest.CaptureFix
     runner.sources({"name": "无", "slug": "gone", "url": runner.server.url("/gone.xml")})
     assert runner.run() == 1
     assert state(runner, "gone")["result"] == "disabled"
+    assert state(runner, "gone")["message"] == "410 Gone since 2026-01-02 03:04 UTC"  # shown to people
     at(runner, 1)
     assert report(runner, capsys)["gone"]["outcome"] == "disabled"
     assert fetched(runner, "/gone.xml") == 1

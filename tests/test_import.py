@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from newsmirror.archive_format import list_title
+from newsmirror.catalog import dead_feed, takeover_sources
 from newsmirror.cli import main
-from newsmirror.config import BUILTIN_SOURCES, load_config
+from newsmirror.config import ORIGINAL_SOURCES, load_config
 from newsmirror.store import TreeStore
 
 from .conftest import Runner
@@ -195,7 +196,11 @@ def test_import_reports_each_source_and_changes_no_file(
     report = import_json(archive, capsys)
     # one file more: the sources it was imported for, so that its runs archive the same ones
     assert hashes(archive, skip=(".git", ".newsmirror", "newsmirror.toml")) == before
-    assert load_config(archive / "newsmirror.toml").sources == BUILTIN_SOURCES
+    given = load_config(archive / "newsmirror.toml").sources
+    assert given == takeover_sources()
+    # the original's nine, same 站名 and slugs, none at a dead feed; Reuters has none left
+    assert [(s.name, s.slug) for s in given] == [(s.name, s.slug) for s in ORIGINAL_SOURCES]
+    assert [s.slug for s in given if dead_feed(s.url) is not None or not s.active] == ["reuters"]
     sources = by_slug(report)
     for slug in ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt"):
         expected = expected_source(archive, placed, slug)
@@ -410,6 +415,7 @@ def test_text_report_is_a_table_with_details(tmp_path: Path, capsys: pytest.Capt
     assert "  voa: stray articles/美国之音/.DS_Store" in lines
     assert "unknown folder (no source): articles/old-site/" in lines
     assert lines[-1] == f"38 articles indexed in {archive}; not committed (--no-commit)"
+    assert lines[-2] == "newsmirror.toml: now holds the original's outlets at their own feeds (the catalogue)"
 
 
 @needs_corpus

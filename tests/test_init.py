@@ -14,6 +14,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -21,10 +22,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import newsmirror
+from newsmirror.catalog import BUILTIN_SOURCES
 from newsmirror.cli import build_parser, main
 from newsmirror.config import (
     ARCHIVE_CONFIG,
-    BUILTIN_SOURCES,
     FETCH_KEYS,
     SOURCE_KEYS,
     Config,
@@ -94,13 +95,13 @@ def test_init_writes_its_files_in_one_commit_and_says_what_next(
     assert "Actions tab" in out
 
 
-def test_readme_lists_the_nine_sources_with_nothing_archived_yet(archive: Path) -> None:
+def test_readme_lists_the_built_in_sources_with_nothing_archived_yet(archive: Path) -> None:
     readme = (archive / "README.md").read_text("utf-8")
     rows = [line for line in readme.splitlines() if line.startswith("| [")]
-    assert len(rows) == 9
-    reuters = "%E8%B7%AF%E9%80%8F"  # 路透, as the link spells it
-    assert rows[0] == f"| [路透](lists/{reuters}.md) | 0 | — | — | [按月](lists/{reuters}/README.md) |"
-    assert rows[4] == "| [BBC](lists/BBC.md) | 0 | — | — | [按月](lists/BBC/README.md) |"
+    assert len(rows) == len(BUILTIN_SOURCES)
+    nyt = quote("纽约时报")  # as the link spells it
+    assert rows[0] == f"| [纽约时报](lists/{nyt}.md) | 0 | — | — | [按月](lists/{nyt}/README.md) |"
+    assert rows[3] == "| [BBC](lists/BBC.md) | 0 | — | — | [按月](lists/BBC/README.md) |"
     assert all(" | 0 | — | — | [按月](lists/" in row for row in rows)
 
 
@@ -175,8 +176,8 @@ def test_without_a_git_identity_the_commit_uses_newsmirrors(
 def test_sources_file_reads_back_as_the_builtin_sources_and_fetch_defaults(archive: Path) -> None:
     config = load_config(archive / ARCHIVE_CONFIG)
     assert config == Config(sources=BUILTIN_SOURCES, fetch=FetchSettings())
-    assert config.sources[8].require_category == BUILTIN_SOURCES[8].require_category
-    assert len(config.sources) == 9
+    assert config.sources[-1].require_category == BUILTIN_SOURCES[-1].require_category
+    assert [s.slug for s in config.sources] == ["nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt"]
 
 
 def test_sources_file_writes_every_set_key_and_explains_them(archive: Path) -> None:
@@ -185,15 +186,16 @@ def test_sources_file_writes_every_set_key_and_explains_them(archive: Path) -> N
     assert list(data["fetch"]) == [k.name for k in FETCH_KEYS]
     for table, source in zip(data["source"], BUILTIN_SOURCES, strict=True):
         assert list(table) == [k.name for k in SOURCE_KEYS if getattr(source, k.name) is not None]
-    reuters = data["source"][0]
-    assert reuters == {
-        "name": "路透",
-        "slug": "reuters",
-        "url": "https://feedx.net/rss/reuters.xml",
+    nyt = data["source"][0]
+    assert nyt == {
+        "name": "纽约时报",
+        "slug": "nyt",
+        "url": "https://cn.nytimes.com/rss/",
         "body": "description",
         "link": "link",
         "ids": "countdown",
         "refresh": False,
+        "active": True,
     }
     header = text[: text.index("\n[fetch]\n")].splitlines()
     assert all(line.startswith("#") for line in header if line)
@@ -205,11 +207,11 @@ def test_sources_file_writes_every_set_key_and_explains_them(archive: Path) -> N
 
 def test_the_cdt_rule_is_a_literal_string_with_its_non_bmp_escapes(archive: Path) -> None:
     text = (archive / ARCHIVE_CONFIG).read_text("utf-8")
-    rule = BUILTIN_SOURCES[8].require_category
+    rule = BUILTIN_SOURCES[-1].require_category
     assert rule is not None
     assert "\\U0001F000-" in rule  # the escape is in the regex text, for `re` to read
     assert f"\nrequire_category = '{rule}'\n" in text
-    read = load_config(archive / ARCHIVE_CONFIG).sources[8].require_category
+    read = load_config(archive / ARCHIVE_CONFIG).sources[-1].require_category
     assert read == rule
     assert len(read) == len(rule)
 
@@ -392,28 +394,28 @@ def test_actionlint_flags_a_broken_copy(archive: Path, old: str, new: str, compl
 
 
 def test_a_run_uses_the_archives_sources_file_and_commits_on_top(archive: Path, server: Server) -> None:
-    """``run --archive DIR`` without ``--sources`` reads DIR/newsmirror.toml: the nine built-in URLs
-    are requested (routed to 127.0.0.1), RFA's link comes from the guid as its table says."""
-    server.routes["/reuters.xml"] = Reply(rss(It("路透一", "https://example.com/r1")))
-    guid = "https://www.rfa.org/mandarin/yataibaodao/a.html"
-    server.routes["/rfa.xml"] = Reply(rss(It("自由一", "https://example.com/tracking?id=1", guid=guid)))
+    """``run --archive DIR`` without ``--sources`` reads DIR/newsmirror.toml: the built-in URLs
+    are requested (routed to 127.0.0.1)."""
+    server.routes["/nyt.xml"] = Reply(rss(It("纽约一", "https://cn.nytimes.com/a/1/")))
+    link = "https://www.rfa.org/mandarin/a.html"
+    server.routes["/rfa.xml"] = Reply(rss(It("自由一", link)))
     transport = RoutingTransport(
         {
-            "https://feedx.net/rss/reuters.xml": server.url("/reuters.xml"),
-            "https://www.rfa.org/mandarin/yataibaodao/rss2.xml": server.url("/rfa.xml"),
+            "https://cn.nytimes.com/rss/": server.url("/nyt.xml"),
+            "https://www.rfa.org/arc/outboundfeeds/mandarin/rss/": server.url("/rfa.xml"),
         },
         fallback=server.url("/missing.xml"),
     )
     kept = {name: (archive / name).read_bytes() for name in FILES if name != "README.md"}
     assert main(["run", "--archive", str(archive)], transport=transport, clock=lambda: NOW) == 1
     assert set(transport.seen) == {s.url for s in BUILTIN_SOURCES}
-    assert [p.name for p in (archive / "articles/reuters").rglob("*.md")] == ["1048574.md"]
+    assert [p.name for p in (archive / "articles/nyt").rglob("*.md")] == ["1048574.md"]
     [rfa_file] = (archive / "articles/rfa").rglob("1048574.md")  # a new archive: by month
     rfa = rfa_file.read_text("utf-8")
-    assert f"\n[自由一]({guid})\n" in rfa
+    assert f"\n[自由一]({link})\n" in rfa
     assert git(archive, "rev-list", "--count", "HEAD") == "2\n"
     assert git(archive, "log", "--format=%s") == "newsmirror: 2 new articles\nnewsmirror: new archive\n"
     assert git(archive, "status", "--porcelain", "--untracked-files=all") == ""
     assert {name: (archive / name).read_bytes() for name in kept} == kept
     readme = (archive / "README.md").read_text("utf-8")
-    assert "| [路透](lists/%E8%B7%AF%E9%80%8F.md) | 1 |" in readme
+    assert f"| [纽约时报](lists/{quote('纽约时报')}.md) | 1 |" in readme

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from newsmirror.catalog import BUILTIN_SOURCES
 from newsmirror.cli import main
-from newsmirror.config import BUILTIN_SOURCES, load_config
+from newsmirror.config import load_config
 from newsmirror.opml import read_opml
 from newsmirror.sources import slug_for
 
@@ -73,6 +74,26 @@ def test_sources_given_once_are_saved_and_the_next_run_archives_the_same(runner:
     runner.feed("a", rss(It("第三", "https://example.com/3"), It("第一", "https://example.com/1")))
     assert run(runner.archive) == 0
     assert runner.ids("a") == [1048572, 1048573, 1048574]
+
+
+def test_another_sources_file_replacing_the_archives_own_is_said_and_committed(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = runner.feed("a", two_items())
+    runner.sources({"name": "甲", "slug": "a", "url": url})
+    assert runner.run() == 0
+    assert "now holds the " in capsys.readouterr().err
+    given = runner.sources({"name": "甲", "slug": "a", "url": url}, {"name": "乙", "slug": "b", "url": url})
+    assert runner.run() == 0
+    err = capsys.readouterr().err
+    own = runner.archive / "newsmirror.toml"
+    assert (
+        f"newsmirror: {own} replaced by the {given} (2 sources); the runs after this one archive those" in err
+    )
+    message = git(runner.archive, "log", "-1", "--format=%B")
+    assert message.rstrip("\n").endswith("\nnewsmirror.toml: written by this run")
+    assert runner.run() == 0  # the same file again: nothing to say
+    assert "newsmirror.toml" not in capsys.readouterr().err
 
 
 def test_a_new_archive_without_sources_gets_the_built_in_ones_written_down(
@@ -187,10 +208,16 @@ def test_list_shows_each_source_and_its_last_fetch(
     capsys.readouterr()
     assert sources(runner.archive, "list", "--json") == 0
     listed = json.loads(capsys.readouterr().out)["sources"]
-    assert [(s["slug"], s["name"], s["last_fetch"].split()[0].rstrip(":")) for s in listed] == [
+    assert [(s["slug"], s["name"], s["last_fetch"]["result"]) for s in listed] == [
         ("a", "甲", "ok"),
         ("b", "乙", "failed"),
     ]
+    assert listed[1]["last_fetch"] == {
+        "result": "failed",
+        "since": "2026-01-02T03:04:05Z",
+        "code": "http_404",
+        "failures": 1,
+    }
     assert listed[1]["fulltext"] == "div.post"
     assert sources(runner.archive, "list") == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
@@ -265,6 +292,21 @@ def test_sources_rename_changes_the_file_and_moves_the_articles_in_one_commit(
     runner.feed("a", rss(It("第三", "https://example.com/3"), *[It("第一", "https://example.com/1")]))
     assert run(runner.archive) == 0
     assert runner.ids("b") == [1048572, 1048573, 1048574]  # the next id, nothing archived twice
+
+
+def test_sources_rename_after_the_slug_was_changed_in_the_file_moves_the_archive_to_it(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = runner.feed("a", two_items())
+    runner.sources({"name": "甲", "slug": "a", "url": url})
+    assert runner.run() == 0
+    own = runner.archive / "newsmirror.toml"
+    own.write_text(own.read_text("utf-8").replace('slug = "a"', 'slug = "b"'), "utf-8")
+    git(runner.archive, "commit", "-qam", "a new slug, by hand")
+    assert run(runner.archive) == 2  # the FAQ's case: asked for a rename
+    assert sources(runner.archive, "rename", "a", "b") == 0
+    assert (runner.ids("a"), runner.ids("b")) == ([], [1048573, 1048574])
+    assert run(runner.archive) == 0
 
 
 # -- OPML ------------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """newsmirror: a censorship-resistant git archive of news feeds (duty-machine compatible)."""
 
-from .config import BUILTIN_SOURCES, Config, FetchSettings, load_config
+__version__ = "0.1.0"  # the one version source (pyproject.toml reads it); first, for the modules below
+
+from .catalog import BUILTIN_SOURCES
+from .config import Config, FetchSettings, load_config
 from .core import Archive, open_archive
 from .exceptions import (
     ArchiveLockedError,
@@ -33,4 +36,3 @@ __all__ = [
     "load_config",
     "open_archive",
 ]
-__version__ = "0.1.0"

@@ -174,7 +174,7 @@ class Archive:
         now = clock()
         before = self.store.load_states()
         kept = self.store.load_states(lasting=True)
-        selected = tuple(s for s in config.sources if not only or s.slug in only)
+        selected = tuple(s for s in config.sources if s.active and (not only or s.slug in only))
         async with Fetcher(config.fetch, transport=transport, clock=lambda: now) as fetcher:
             ctx = RunContext(self.store, fetcher, now, config.fetch, on_done)
             outcomes = await update_sources(selected, before, ctx)
@@ -187,7 +187,7 @@ class Archive:
         beat = schedule.heartbeat(after if lasting else kept)  # what the commit will hold
         every_list = interrupted or bool(changes.renames)  # every link to moved articles changes
         self._write_pages(config, results, after, now, every_list=every_list, heartbeat=beat)
-        sha = self._commit(commit_message(results))
+        sha = self._commit(commit_message(results, sources_saved=changes.sources_text is not None))
         pushes = publish.push_all(self.root) if push else ()
         return RunResult(sources=results, commit=sha, pushes=pushes)
 
@@ -344,19 +344,21 @@ def _recent_months(months: Mapping[str, int], now_ms: int) -> list[str]:
     return [m for m in months if m != UNDATED and m >= first]
 
 
-def commit_message(results: tuple[SourceResult, ...]) -> str:
-    """``N new articles`` then one line per source that changed."""
+def commit_message(results: tuple[SourceResult, ...], *, sources_saved: bool = False) -> str:
+    """``N new articles`` then one line per source that changed (and the sources file, when the
+    run saved a new one)."""
     new = sum(len(r.new) for r in results)
     updated = sum(len(r.updated) for r in results)
     head = f"newsmirror: {new} new article{'s' if new != 1 else ''}"
     if updated:
         head += f", {updated} updated"
     elif not new:
-        head = "newsmirror: source status changed"
+        head = "newsmirror: new sources file" if sources_saved else "newsmirror: source status changed"
     lines = [
         f"{r.name} ({r.slug}): {len(r.new)} new" + (f", {len(r.updated)} updated" if r.updated else "")
         for r in results
         if r.new or r.updated
     ]
     failed = [f"{r.name} ({r.slug}): failed, {r.error_code}" for r in results if not r.ok]
-    return "\n".join([head, "", *lines, *failed]).rstrip() + "\n"
+    saved = [f"{ARCHIVE_CONFIG}: written by this run"] if sources_saved else []
+    return "\n".join([head, "", *lines, *failed, *saved]).rstrip() + "\n"

@@ -8,7 +8,7 @@ Why a wheel in the archive, rather than a name on PyPI or a git URL:
 * pip cannot check a hash of a git checkout, so ``--require-hashes`` rules out a git URL, and a
   commit pin still needs newsmirror's repository to stay online (for a project about censored news,
   not a given);
-* a wheel in the archive (about 200 kB a version) is checked by its sha256 like every other
+* a wheel in the archive (under 300 kB a version) is checked by its sha256 like every other
   requirement, and every clone, fork and mirror of the archive can install it.
 
 ``requirements.txt`` is then the lock shipped with newsmirror (``requirements.lock``: each runtime

@@ -47,7 +47,8 @@ def assess(
     now: datetime,
     settings: FetchSettings,
 ) -> Health:
-    return Health(source, state, articles, newest_ms, _stale(state, newest_ms, now, settings))
+    stale = source.active and _stale(state, newest_ms, now, settings)
+    return Health(source, state, articles, newest_ms, stale)
 
 
 def _stale(state: SourceState, newest_ms: int | None, now: datetime, settings: FetchSettings) -> bool:
@@ -66,8 +67,10 @@ def recent_counts(records: Iterable[Record], now: datetime) -> tuple[int, int]:
     return (sum(1 for t in times if now_ms - t <= DAY_MS), sum(1 for t in times if now_ms - t <= 7 * DAY_MS))
 
 
-def status_text(state: SourceState) -> str:
+def status_text(state: SourceState, source: Source | None = None) -> str:
     """One cell: the last result and since when (stable between runs that change nothing)."""
+    if source is not None and not source.active:
+        return "not fetched (active = false)"
     since = display(state.since)
     if state.result == "ok":
         return f"ok (since {since})"
@@ -104,6 +107,8 @@ def problems(healths: Iterable[Health], settings: FetchSettings) -> list[Problem
 
 def _problems_of(health: Health, settings: FetchSettings) -> list[Problem]:
     s, state = health.source, health.state
+    if not s.active:  # not fetched: nothing about it can go wrong any more
+        return []
     found = []
     if state.result == "failed":
         found.append(

@@ -30,7 +30,8 @@ import jinja2
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from . import publish
-from .config import ARCHIVE_CONFIG, BUILTIN_SOURCES, FETCH_KEYS, SOURCE_KEYS, Config
+from .catalog import BUILTIN_SOURCES
+from .config import ARCHIVE_CONFIG, FETCH_KEYS, SOURCE_KEYS, Config
 from .deploy import REQUIREMENTS, WHEEL_DIR, Wheel, dependency_lock, installed_wheel, wheel_line
 from .exceptions import ConfigError, PublishError, RenderError
 from .render import readme_row, render_readme

@@ -150,7 +150,7 @@ def validators(state: SourceState) -> Validators:
 
 def reason_to_skip(source: Source, state: SourceState, now: datetime, settings: FetchSettings) -> str | None:
     """Why this source is not fetched in this run, or None (a new URL in the sources file
-    lifts a 410's disabling).
+    lifts a 410's disabling and a backoff: the feed it was failing on is no longer asked for).
 
     A postponement further ahead than any this version records (``max_postpone_hours``) was
     written by a clock that ran ahead, or by an older version: it is not honoured, so the
@@ -158,9 +158,10 @@ def reason_to_skip(source: Source, state: SourceState, now: datetime, settings: 
     """
     disabled_here = state.disabled_url is None or same_url(state.disabled_url, fetch_url(source, state))
     if state.result == "disabled" and disabled_here:
-        return f"disabled: {state.message} (re-enable with `newsmirror enable`)"
+        return f"disabled: {state.message} (re-enable with `newsmirror enable {source.slug}`)"
     until = moment_of(state.not_before)
-    if until is not None and now < until <= now + _longest_postponement(settings):
+    url_changed = state.url is not None and not same_url(state.url, source.url)
+    if until is not None and now < until <= now + _longest_postponement(settings) and not url_changed:
         why = (
             f"failing since {display(state.failing_since)}"
             if state.result == "failed" and state.failing_since
@@ -247,7 +248,9 @@ def after_failure(
     )
     if error.code == "http_410":
         gone = redact_url(url) if url is not None else None
-        return replace(failed, result="disabled", message=f"410 Gone since {stamp(now)}", disabled_url=gone)
+        return replace(
+            failed, result="disabled", message=f"410 Gone since {now.strftime(SHOWN)}", disabled_url=gone
+        )
     retry = getattr(error, "retry_at", None)
     backoff = _backoff(first or now, now, settings)
     return replace(failed, not_before=_postpone(retry, now, settings) or backoff)

@@ -24,9 +24,9 @@ import tomlkit
 from tomlkit.items import AoT, Table
 
 from . import publish
+from .catalog import Move, default_sources, moves
 from .config import (
     ARCHIVE_CONFIG,
-    BUILTIN_SOURCES,
     SOURCE_KEYS,
     Config,
     FetchSettings,
@@ -60,6 +60,7 @@ def sources_for_run(
     *,
     environ: Mapping[str, str] | None = None,
     builtin_text: str,
+    builtin_label: str = "built-in sources",
     taking_over: bool = False,
 ) -> RunSources:
     """``--sources`` (to be saved as the archive's file), else the archive's ``newsmirror.toml``;
@@ -81,7 +82,11 @@ def sources_for_run(
             return RunSources(config, unsaved=why)
         return RunSources(config, text, str(explicit))
     if own.is_file():
-        return RunSources(load_config(own, environ=environ))
+        config = load_config(own, environ=environ)
+        if taking_over and moves(config):  # a duty-machine archive moves to the outlets' own feeds
+            moved = with_moves(_read(own), moves(config), origin=str(own))
+            return RunSources(_loaded(moved, environ), moved, "catalogue's live feeds for its dead ones")
+        return RunSources(config)
     if has_archived(root) and not taking_over:
         raise ConfigError(
             f"{root}: has archived before but has no {ARCHIVE_CONFIG}, so the sources it archives are "
@@ -89,7 +94,11 @@ def sources_for_run(
             "--sources FILE (saved as its newsmirror.toml), `newsmirror sources import FILE.opml`, "
             "`newsmirror sources add URL`, or `newsmirror sources add --builtin` for the built-in ones"
         )
-    return RunSources(load_config(None, environ=environ), builtin_text, "built-in sources")
+    return RunSources(_loaded(builtin_text, environ), builtin_text, builtin_label)
+
+
+def _loaded(text: str, environ: Mapping[str, str] | None) -> Config:
+    return parse_config(tomllib.loads(text), origin=ARCHIVE_CONFIG, environ=environ)
 
 
 def has_archived(root: Path) -> bool:
@@ -124,6 +133,26 @@ def with_sources_added(text: str, sources: Iterable[Source], *, origin: str) -> 
     tables = _tables(document)
     for source in sources:
         tables.append(_table_of(source))
+    return _checked(tomlkit.dumps(document), origin)
+
+
+def with_moves(text: str, found: Iterable[Move], *, origin: str) -> str:
+    """``text`` with each source that reads a dead feed set to its catalogue entry's feed and
+    rules (or ``active = false`` when it has none left); its name, slug and comments stay."""
+    document = _document(text, origin)
+    tables = _tables(document)
+    for move in found:
+        table = tables[_index_of(tables, move.source.slug, origin)]
+        wanted = _table_of(move.to.source)
+        for key in SOURCE_KEYS:
+            if key.name in ("name", "slug"):
+                continue
+            if key.name in wanted:
+                table[key.name] = wanted[key.name]
+            elif key.name in table and key.default is None:
+                del table[key.name]
+            elif key.name in table:  # a file that writes every key out keeps doing so
+                table[key.name] = key.default
     return _checked(tomlkit.dumps(document), origin)
 
 
@@ -221,12 +250,13 @@ def _first_free(base: str, numbered: str, taken: Iterable[str]) -> str:
 
 
 def builtin_missing(config: Config | None) -> tuple[Source, ...]:
-    """The built-in sources an archive's file does not have yet (by slug or URL)."""
+    """The built-in sources (the catalogue's defaults) an archive's file does not have yet (by
+    slug or URL)."""
     if config is None:
-        return BUILTIN_SOURCES
+        return default_sources()
     slugs = {s.slug for s in config.sources}
     urls = {s.url for s in config.sources}
-    return tuple(s for s in BUILTIN_SOURCES if s.slug not in slugs and s.url not in urls)
+    return tuple(s for s in default_sources() if s.slug not in slugs and s.url not in urls)
 
 
 def source_values(source: Source) -> dict[str, Any]:

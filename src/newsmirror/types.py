@@ -27,6 +27,8 @@ class Source:
     require_category: str | None = None
     ids: IdScheme = "countdown"
     refresh: bool = False
+    active: bool = True
+    """False: not fetched any more; its articles stay listed (an outlet whose feed ended)."""
 
     @property
     def listed_by_date(self) -> bool:

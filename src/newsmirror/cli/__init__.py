@@ -127,6 +127,8 @@ def _main(
         log.info("internal error", exc_info=True)  # the traceback, with -v
         what = f"{type(e).__name__}: {redact_text(str(e))}"
         print(f"newsmirror: internal error (a bug; -v shows where): {what}", file=sys.stderr)
+        if actions.in_actions():
+            sys.stdout.write(actions.command("error", what, title="newsmirror: internal error (a bug)"))
         return EXIT_INTERNAL
 
 

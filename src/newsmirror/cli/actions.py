@@ -70,7 +70,10 @@ def summary(result: RunResult, archive: Path, code: int) -> str:
     for push in result.pushes:
         outcome = "ok" if push.ok else f"**failed**: {_cell(push.message)}"
         lines.append(f"- push to `{push.remote}`: {outcome}")
-    lines.append(f"\nexit status {code}{_MEANINGS.get(code, '')}\n")
+    meaning = _MEANINGS.get(code, "")
+    if code == 1 and not result.pushes:
+        meaning = meaning.replace("archived and pushed", "archived")
+    lines.append(f"\nexit status {code}{meaning}\n")
     return redact_text("\n".join(lines))
 
 

@@ -8,12 +8,25 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from ..config import Config
+from ..catalog import move_text, moves, takeover_sources
+from ..config import ARCHIVE_CONFIG, Config
 from ..core import Archive
 from ..exceptions import ConfigError
 from ..scaffold import BUILTIN_CONFIG, render_config
 from ..sources import RunSources, sources_for_run
 from . import actions
+
+ARCHIVE_HELP = "the archive (default: here when this folder is one, else ./archive)"
+
+
+def default_archive(here: Path | None = None) -> Path:
+    """``.`` when the current folder is an archive (a clone of one: git and its newsmirror.toml),
+    else ``./archive``, where ``run`` creates a new one: a command typed inside an archive acts
+    on it, never on an ``archive/`` nested in it."""
+    folder = here or Path(".")
+    return (
+        Path(".") if (folder / ".git").exists() and (folder / ARCHIVE_CONFIG).is_file() else Path("archive")
+    )
 
 
 def existing_archive(path: Path) -> Archive:
@@ -31,10 +44,13 @@ def run_sources(archive: Path, sources: Path | None, *, taking_over: bool = Fals
         archive,
         sources,
         environ=os.environ,
-        builtin_text=render_config(BUILTIN_CONFIG),
+        builtin_text=render_config(Config(takeover_sources()) if taking_over else BUILTIN_CONFIG),
+        builtin_label="original's outlets at their own feeds (the catalogue)"
+        if taking_over
+        else "built-in sources",
         taking_over=taking_over,
     )
-    for warning in chosen.config.warnings:
+    for warning in (*chosen.config.warnings, *(move_text(m) for m in moves(chosen.config))):
         print(f"newsmirror: {warning}", file=sys.stderr)
         if actions.in_actions():
             sys.stdout.write(actions.command("warning", warning, title="newsmirror: sources file"))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import ARCHIVE_CONFIG, check_config, settings_reference
+from .common import ARCHIVE_HELP, default_archive
 
 
 def add_parser(commands: Any) -> None:
@@ -22,7 +23,7 @@ def add_parser(commands: Any) -> None:
         "a run would accept it, 2 when not.",
     )
     check.add_argument("file", type=Path, nargs="?", help=f"default: ARCHIVE/{ARCHIVE_CONFIG}")
-    check.add_argument("--archive", type=Path, default=Path("archive"), help="archive (default ./archive)")
+    check.add_argument("--archive", type=Path, default=default_archive(), help=ARCHIVE_HELP)
     check.set_defaults(handler=_check)
     reference = actions.add_parser("reference", help="every setting, its variable, default and meaning")
     reference.set_defaults(handler=_reference)
@@ -35,7 +36,7 @@ def add_parser(commands: Any) -> None:
 def _check(args: argparse.Namespace, **_: Any) -> int:
     path = args.file or args.archive / ARCHIVE_CONFIG
     problems = check_config(path, environ=os.environ)
-    for problem in problems:
+    for problem in sorted(problems, key=lambda p: p.line or 0):  # in the file's order
         print(problem.shown(str(path)))
     errors = sum(not p.warning for p in problems)
     warnings = len(problems) - errors

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from ..exceptions import ConfigError
-from .common import existing_archive
+from .common import ARCHIVE_HELP, default_archive, existing_archive
 
 
 def add_parser(commands: Any) -> None:
@@ -23,7 +23,7 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument("slugs", nargs="*", metavar="SLUG")
     parser.add_argument("--all", action="store_true", help="every disabled or postponed source")
-    parser.add_argument("--archive", type=Path, default=Path("archive"), help="archive (default ./archive)")
+    parser.add_argument("--archive", type=Path, default=default_archive(), help=ARCHIVE_HELP)
     parser.set_defaults(handler=handle)
 
 

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from ..config import ARCHIVE_CONFIG
 from ..moments import display_ms
 from ..render.own_text import OWN_TEXT
 from ..takeover import SourceReport, TakeoverReport, check_archive_tree, take_over
@@ -33,7 +34,7 @@ def add_parser(commands: Any) -> None:
         type=Path,
         default=None,
         help="sources file (TOML), saved as PATH/newsmirror.toml; default: PATH/newsmirror.toml, else the "
-        "nine built-in sources (the original's, written to PATH/newsmirror.toml)",
+        "original's nine outlets at their own feeds (the catalogue's; written to PATH/newsmirror.toml)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument(
@@ -55,7 +56,8 @@ def handle(
         json.dump(report_json(report), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        write_report(report, sys.stdout, committing=not args.no_commit)
+        note = f"{ARCHIVE_CONFIG}: now holds the {chosen.saved_from}" if chosen.save is not None else None
+        write_report(report, sys.stdout, committing=not args.no_commit, note=note)
     return 0
 
 
@@ -63,7 +65,9 @@ def report_json(report: TakeoverReport) -> dict[str, Any]:
     return {"articles": report.articles, **asdict(report)}
 
 
-def write_report(report: TakeoverReport, out: TextIO, *, committing: bool = True) -> None:
+def write_report(
+    report: TakeoverReport, out: TextIO, *, committing: bool = True, note: str | None = None
+) -> None:
     rows: list[tuple[str, ...]] = [
         ("source", "current", "legacy", "undated", "stray", "duplicates", "lowest id", "newest")
     ]
@@ -71,6 +75,8 @@ def write_report(report: TakeoverReport, out: TextIO, *, committing: bool = True
     write_table(rows, out, right=(1, 2, 3, 4, 5, 6))
     for line in _details(report):
         out.write(line + "\n")
+    if note is not None:
+        out.write(note + "\n")
     out.write(_summary(report, committing) + "\n")
 
 

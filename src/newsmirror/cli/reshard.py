@@ -10,14 +10,14 @@ from typing import Any
 
 import httpx
 
-from .common import archive_and_config
+from .common import ARCHIVE_HELP, archive_and_config, default_archive
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "reshard", help="move articles/<slug>/<id>.md into articles/<slug>/<YYYY>/<MM>/ (with history)"
     )
-    parser.add_argument("--archive", type=Path, default=Path("archive"), help="archive (default ./archive)")
+    parser.add_argument("--archive", type=Path, default=default_archive(), help=ARCHIVE_HELP)
     parser.add_argument("--sources", type=Path, default=None, help="sources file (default: as for run)")
     parser.set_defaults(handler=handle)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -18,11 +17,9 @@ from ..config import ARCHIVE_CONFIG, select_sources
 from ..core import open_archive
 from ..types import RunResult, SourceResult
 from .actions import report_to_actions
-from .common import run_sources
+from .common import default_archive, run_sources
 from .progress import progress
 from .tables import write_table
-
-log = logging.getLogger(__name__)
 
 
 def add_parser(commands: Any) -> None:
@@ -30,8 +27,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--archive",
         type=Path,
-        default=Path("archive"),
-        help="archive repository (default ./archive; created when missing)",
+        default=default_archive(),
+        help="archive repository (default: here when this folder is one, else ./archive, made if missing)",
     )
     parser.add_argument(
         "--sources",
@@ -69,12 +66,12 @@ def handle(
 ) -> int:
     chosen = run_sources(args.archive, args.sources)
     config = chosen.config
-    total = len(select_sources(config, args.only).sources)  # validates --only before touching the archive
+    chosen_sources = select_sources(config, args.only).sources  # validates --only before touching the archive
+    total = sum(1 for s in chosen_sources if s.active)
     archive = open_archive(args.archive)
     if args.now is not None:
         clock = _fixed(args.now)
-    if chosen.save is not None:
-        log.info("%s now holds the %s", ARCHIVE_CONFIG, chosen.saved_from)
+    had_sources_file = (args.archive / ARCHIVE_CONFIG).is_file()
     if chosen.unsaved is not None:
         print(f"newsmirror: warning: {chosen.unsaved}; pass --sources every run", file=sys.stderr)
     with progress(total, quiet=args.verbose + args.verbose_after > 0) as done:
@@ -87,6 +84,13 @@ def handle(
             on_done=done,
             renames=dict(args.rename),
             sources_text=chosen.save,
+        )
+    if chosen.save is not None:  # said once it is written: it decides what every later run archives
+        print(
+            f"newsmirror: {args.archive / ARCHIVE_CONFIG} "
+            f"{'replaced by' if had_sources_file else 'now holds'} the {chosen.saved_from} "
+            f"({len(config.sources)} sources); the runs after this one archive those",
+            file=sys.stderr,
         )
     code = exit_code(result)
     if args.json:

@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 
-from ..config import ARCHIVE_CONFIG, BUILTIN_SOURCES, SOURCE_KEYS, Config, load_config, parse_config
+from .. import catalog
+from ..catalog import BUILTIN_SOURCES
+from ..config import ARCHIVE_CONFIG, SOURCE_KEYS, Config, load_config, parse_config
 from ..core import Archive
 from ..exceptions import ConfigError
 from ..health import status_text
@@ -31,12 +33,13 @@ from ..sources import (
     save_sources,
     slug_for,
     source_values,
+    with_moves,
     with_slug_renamed,
     with_source_removed,
     with_sources_added,
 )
 from ..types import Source
-from .common import existing_archive
+from .common import ARCHIVE_HELP, default_archive, existing_archive
 from .tables import write_table
 
 
@@ -47,7 +50,7 @@ def add_parser(commands: Any) -> None:
         description=f"Read and change the archive's {ARCHIVE_CONFIG}, the sources its runs archive. "
         "Each change is checked and committed in the archive.",
     )
-    parser.add_argument("--archive", type=Path, default=Path("archive"), help="archive (default ./archive)")
+    parser.add_argument("--archive", type=Path, default=default_archive(), help=ARCHIVE_HELP)
     actions = parser.add_subparsers(dest="action", required=True)
 
     listing = actions.add_parser("list", help="the sources, their settings and how their last fetch went")
@@ -63,7 +66,17 @@ def add_parser(commands: Any) -> None:
     add.add_argument("--fulltext", metavar="SELECTOR", help="CSS selector of the article page's body")
     add.add_argument("--no-check", action="store_true", help="add it without fetching it first")
     add.add_argument("--builtin", action="store_true", help="add the built-in sources the file lacks")
+    add.add_argument("--catalog", nargs="+", metavar="SLUG", default=[], help="add these catalogue entries")
     add.set_defaults(handler=_add)
+
+    catalog = actions.add_parser(
+        "catalog", help="the built-in catalogue: every outlet's feeds and their status"
+    )
+    catalog.add_argument("--json", action="store_true", help="as JSON on stdout")
+    catalog.add_argument(
+        "--apply", action="store_true", help="move each source reading a dead feed to its outlet's own"
+    )
+    catalog.set_defaults(handler=_catalog)
 
     remove = actions.add_parser("remove", help="stop archiving a source (its articles stay)")
     remove.add_argument("slug", metavar="SLUG")
@@ -112,7 +125,7 @@ def _list(args: argparse.Namespace, **seams: Any) -> int:
     states = Archive(args.archive).latest_states()
     if args.json:
         rows = [
-            {**source_values(s), "last_fetch": status_text(states.get(s.slug, SourceState()))}
+            {**source_values(s), "last_fetch": _last_fetch(states.get(s.slug, SourceState()))}
             for s in config.sources
         ]
         json.dump({"sources": rows}, sys.stdout, ensure_ascii=False, indent=2)
@@ -124,13 +137,18 @@ def _list(args: argparse.Namespace, **seams: Any) -> int:
     return 0
 
 
+def _last_fetch(state: SourceState) -> dict[str, Any]:
+    """For scripts: the last result, since when (RFC 3339), its code and failures in a row."""
+    return {"result": state.result, "since": state.since, "code": state.code, "failures": state.failures}
+
+
 def _row(source: Source, state: SourceState) -> tuple[str, ...]:
     defaults = {k.name: k.default for k in SOURCE_KEYS}
     values = source_values(source)
     settings = ", ".join(
         f"{k}={v}" for k, v in values.items() if k not in ("name", "slug", "url") and v != defaults[k]
     )
-    return (source.slug, source.name, source.url, settings or "—", status_text(state))
+    return (source.slug, source.name, source.url, settings or "—", status_text(state, source))
 
 
 def _export(args: argparse.Namespace, **seams: Any) -> int:
@@ -176,18 +194,87 @@ def _with_added(archive: Path, text: str, config: Config | None, added: tuple[So
 
 def _add(args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None, **seams: Any) -> int:
     existing_archive(args.archive)
-    if args.builtin == bool(args.url):
-        raise ConfigError("sources add: give a feed URL or --builtin, one of the two")
+    if sum((bool(args.url), args.builtin, bool(args.catalog))) != 1:
+        raise ConfigError("sources add: give a feed URL, --builtin or --catalog SLUG …, one of the three")
     text, config = _base(args.archive)
-    added = builtin_missing(config) if args.builtin else (_new_source(args, config, transport),)
+    if args.url:
+        added: tuple[Source, ...] = (_new_source(args, config, transport),)
+    else:
+        added = builtin_missing(config) if args.builtin else _from_catalogue(args.catalog, config)
     if not added:
-        print("every built-in source is in the file already; nothing changed")
+        print(
+            f"every {'built-in' if args.builtin else 'chosen'} source is in the file already; nothing changed"
+        )
         return 0
     new_text = _with_added(args.archive, text, config, added)
     slugs = ", ".join(s.slug for s in added)
     message = f"newsmirror: add source{'s' if len(added) > 1 else ''} {slugs}\n"
     sha = _commit(args.archive, new_text, message)
     print(f"added {slugs}{_committed(sha)}")
+    return 0
+
+
+def _from_catalogue(slugs: list[str], config: Config | None) -> tuple[Source, ...]:
+    """The catalogue's current entry of each slug the file does not have yet."""
+    have = {s.slug for s in config.sources} if config is not None else set()
+    chosen = []
+    for slug in slugs:
+        entry = catalog.current(slug)
+        if entry is None:
+            known = sorted({e.source.slug for e in catalog.catalogue()})
+            raise ConfigError(f"--catalog: no catalogue entry {slug!r} (there are: {', '.join(known)})")
+        if slug in have:
+            print(f"{slug}: already a source, left as it is", file=sys.stderr)
+        else:
+            chosen.append(entry.source)
+    return tuple(chosen)
+
+
+def _catalog(args: argparse.Namespace, **seams: Any) -> int:
+    current = _current(args.archive) if (args.archive / ".git").exists() else None
+    config = current[1] if current is not None else None
+    if args.apply:
+        return _apply_moves(args.archive)
+    rows = [_catalogue_row(e, config) for e in catalog.catalogue()]
+    if args.json:
+        json.dump({"entries": rows}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    header = ("slug", "name", "status", "default", "url", "this archive", "notes")
+    keys = ("slug", "name", "status", "default", "url", "this_archive", "notes")
+    write_table([header, *(tuple(str(r[k]) for k in keys) for r in rows)], sys.stdout)
+    return 0
+
+
+def _catalogue_row(entry: catalog.Entry, config: Config | None) -> dict[str, Any]:
+    mine = [s for s in config.sources if s.slug == entry.source.slug] if config is not None else []
+    here = "—" if config is None else "not a source"
+    if mine:
+        here = "reads this feed" if mine[0].url == entry.source.url else "another feed"
+    return {
+        **source_values(entry.source),
+        "status": entry.status,
+        "default": "yes" if entry.default else "no",
+        "this_archive": here,
+        "evidence": entry.evidence,
+        "notes": entry.notes,
+    }
+
+
+def _apply_moves(archive: Path) -> int:
+    existing_archive(archive)
+    text, config = _required(archive)
+    found = catalog.moves(config)
+    if not found:
+        print("no source reads a dead feed of the catalogue; nothing changed")
+        return 0
+    new_text = with_moves(text, found, origin=str(archive / ARCHIVE_CONFIG))
+    slugs = ", ".join(m.source.slug for m in found)
+    sha = _commit(archive, new_text, f"newsmirror: move {slugs} off dead feeds\n")
+    for move in found:
+        where = move.to.source.url if move.to.source.active else "inactive (its articles stay listed)"
+        print(f"{move.source.slug}: {move.source.url} → {where}")
+    print(f"moved {slugs}{_committed(sha)}")
     return 0
 
 
@@ -221,8 +308,12 @@ def _remove(args: argparse.Namespace, **seams: Any) -> int:
 
 def _rename(args: argparse.Namespace, **seams: Any) -> int:
     archive = existing_archive(args.archive)
-    text, _ = _required(args.archive)
-    new_text = with_slug_renamed(text, args.old, args.new, origin=str(args.archive / ARCHIVE_CONFIG))
+    text, config = _required(args.archive)
+    slugs = {s.slug for s in config.sources}
+    if args.old not in slugs and args.new in slugs:  # the file was edited first: move the archive to it
+        new_text = text
+    else:
+        new_text = with_slug_renamed(text, args.old, args.new, origin=str(args.archive / ARCHIVE_CONFIG))
     config = parse_config(tomllib.loads(new_text), origin=str(args.archive / ARCHIVE_CONFIG))
     sha = archive.rename(args.old, args.new, config, sources_text=new_text)
     print(f"renamed {args.old} to {args.new}{_committed(sha)}")

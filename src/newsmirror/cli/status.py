@@ -16,13 +16,13 @@ import httpx
 
 from ..health import Health, newest_text, state_notes, status_text
 from ..schedule import display, heartbeat, stamp
-from .common import existing_archive, run_sources
+from .common import ARCHIVE_HELP, default_archive, existing_archive, run_sources
 from .tables import write_table
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("status", help="show the health of every source")
-    parser.add_argument("--archive", type=Path, default=Path("archive"), help="archive (default ./archive)")
+    parser.add_argument("--archive", type=Path, default=default_archive(), help=ARCHIVE_HELP)
     parser.add_argument("--sources", type=Path, default=None, help="sources file (default: as for run)")
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
     parser.add_argument(
@@ -30,8 +30,8 @@ def add_parser(commands: Any) -> None:
         type=duration,
         default=None,
         metavar="AGE",
-        help="exit 1 when the last successful run is older than AGE (e.g. 6h, 90m, 2d, 1d12h): "
-        "for a monitor to call",
+        help="exit 1 when the last successful run is older than AGE (e.g. 6h, 90m, 2d, 1d12h), "
+        "else 0 whatever single sources do: for a monitor to call",
     )
     parser.set_defaults(handler=handle)
 
@@ -82,7 +82,9 @@ def handle(
         for warning in storage.warnings():
             sys.stdout.write(f"warning: {warning}\n")
         sys.stdout.write(_heartbeat_line(beat, now, args.max_age, stale))
-    return 1 if stale or any(_troubled(h) for h, _ in report) else 0
+    if args.max_age is not None:  # a monitor's question: is the archive running? (one dead feed is not)
+        return 1 if stale else 0
+    return 1 if any(_troubled(h) for h, _ in report) else 0
 
 
 def _heartbeat_line(beat: datetime | None, now: datetime, max_age: timedelta | None, stale: bool) -> str:
@@ -121,7 +123,7 @@ def _row(h: Health, counts: tuple[int, int]) -> tuple[str, ...]:
     state = h.state
     return (
         f"{h.source.name} ({h.source.slug})",
-        status_text(state),
+        status_text(state, h.source),
         display(state.last_success),
         state.code or "—",
         str(state.failures),

@@ -13,7 +13,7 @@ import httpx
 
 from ..deploy import REQUIREMENTS, own_wheel
 from ..scaffold import DEPENDABOT, WORKFLOW, Upgrade, upgrade_archive
-from .common import existing_archive
+from .common import ARCHIVE_HELP, default_archive, existing_archive
 from .init import add_wheel_option
 
 
@@ -25,7 +25,7 @@ def add_parser(commands: Any) -> None:
         f"dependency lock it was tested with, rewrite {WORKFLOW} and {DEPENDABOT} as this version "
         "writes them (unless --keep-workflow), and commit. Push the commit to put it to work.",
     )
-    parser.add_argument("--archive", type=Path, default=Path("."), help="the archive (default: here)")
+    parser.add_argument("--archive", type=Path, default=default_archive(), help=ARCHIVE_HELP)
     add_wheel_option(parser)
     parser.add_argument(
         "--keep-workflow",

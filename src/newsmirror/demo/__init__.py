@@ -170,9 +170,12 @@ def _archive(
     clock: Callable[[], datetime] | None,
 ) -> RunResult:
     config = load_config(sources)
+    # saved in the archive as every run's sources are, so that `status` and `sources list` work
+    # on it (their feeds are the demo's server, gone once the demo ends)
+    text = sources.read_text(encoding="utf-8")
     # an explicit transport also keeps httpx from sending 127.0.0.1 through a proxy of the environment
     loopback = transport if transport is not None else httpx.AsyncHTTPTransport()
     repo = open_archive(archive)
     if clock is None:
-        return repo.run(config, transport=loopback)
-    return repo.run(config, transport=loopback, clock=clock)
+        return repo.run(config, transport=loopback, sources_text=text)
+    return repo.run(config, transport=loopback, clock=clock, sources_text=text)

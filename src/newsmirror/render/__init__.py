@@ -16,6 +16,7 @@ import jinja2
 
 from ..archive_format import Layout, link_from_list, month_day, newest_first
 from ..moments import display_ms
+from ..schedule import display
 from ..transform.text import one_line
 from ..types import Record
 
@@ -142,12 +143,14 @@ def render_status_page(rows: Iterable[StatusRow]) -> str:
 def render_status_feed(
     problems: Iterable[object], *, feed_id: str, updated: str, heartbeat: str | None = None
 ) -> str:
-    """``status.xml``: an Atom feed with one entry per current problem; its ``updated`` and
-    subtitle carry the last successful run (the heartbeat a monitor watches)."""
+    """``status.xml``: an Atom feed with one entry per current problem; its ``updated``, its
+    subtitle (for people) and ``nm:last-successful-run`` (RFC 3339, for monitors) carry the last
+    successful run, the heartbeat a monitor watches."""
     return _template("status.xml.j2").render(
         title="newsmirror: problems of this archive",
         feed_id=feed_id,
         updated=updated,
         heartbeat=heartbeat,
+        heartbeat_shown=display(heartbeat) if heartbeat else None,
         problems=list(problems),
     )

@@ -71,7 +71,9 @@ def render_pages(
             pages[list_page(source)] = _list(store, source, ctx.layout)
         touched = done[source.slug].months if source.slug in done else ()
         pages.update(_month_pages(store, source, ctx, touched, missing))
-    rows = [readme_row(h.source.name, h.articles, h.newest_ms, status_text(h.state)) for h in healths]
+    rows = [
+        readme_row(h.source.name, h.articles, h.newest_ms, status_text(h.state, h.source)) for h in healths
+    ]
     pages["README.md"] = render_readme(rows, _headlines(store, ctx), ctx.own_text)
     pages["status.md"] = render_status_page(_status_row(h) for h in healths)
     found = problems(healths, ctx.config.fetch)
@@ -150,7 +152,7 @@ def _status_row(health: Health) -> StatusRow:
         notes.insert(1 if state.not_before else 0, "stale")
     return status_row(
         health.source.name,
-        status_text(state),
+        status_text(state, health.source),
         state.failures,
         newest_text(health.newest_ms),
         "; ".join(notes),
