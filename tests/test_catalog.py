@@ -99,6 +99,11 @@ def test_a_run_on_a_dead_feed_warns_and_apply_moves_it(
         "`newsmirror sources catalog --apply` moves it to https://feeds.bbci.co.uk/zhongwen/simp/rss.xml"
         in err
     )
+    assert main(["config", "check", "--archive", str(archive)]) == 0  # accepted, and warned
+    assert (
+        "newsmirror.toml: warning: bbc: https://feedx.net/rss/bbc.xml is a dead feed ("
+        in capsys.readouterr().out
+    )
     assert main(["sources", "catalog", "--apply", "--archive", str(archive)]) == 0
     out = capsys.readouterr().out
     assert "reuters: https://feedx.net/rss/reuters.xml → inactive (its articles stay listed)" in out

@@ -12,9 +12,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from newsmirror.cli import logs, main
 from newsmirror.cli.progress import finished_line, progress
+from newsmirror.cli.tables import write_table
 from newsmirror.types import SourceResult
 
 from .conftest import Runner, tool
@@ -208,3 +210,26 @@ def test_a_command_typed_inside_an_archive_acts_on_it(
     monkeypatch.chdir(tmp_path)  # elsewhere, ./archive as before
     assert main(["status"]) == 2
     assert "archive: not a newsmirror archive" in capsys.readouterr().err
+
+
+def test_a_table_on_a_terminal_fits_its_width_and_in_a_pipe_keeps_each_row_on_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [
+        ("source", "new", "result"),
+        (
+            "美国之音 (voa)",
+            "3",
+            "FAILED http_404: 美国之音: HTTP 404 Not Found (https://www.voachinese.com/api/x)",
+        ),
+        ("BBC (bbc)", "12", "ok"),
+    ]
+    monkeypatch.setattr("shutil.get_terminal_size", lambda *a, **k: os.terminal_size((60, 24)))
+    terminal = Tty()
+    write_table(rows, terminal, right=(1,))
+    lines = terminal.getvalue().splitlines()
+    assert max(cell_len(line) for line in lines) <= 60  # CJK counted two cells each
+    assert len(lines) > 4  # the long cell wrapped inside its column
+    pipe = io.StringIO()
+    write_table(rows, pipe, right=(1,))
+    assert len(pipe.getvalue().splitlines()) == 4  # header, rule, two rows: grep finds whole rows

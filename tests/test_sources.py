@@ -303,6 +303,9 @@ def test_sources_rename_after_the_slug_was_changed_in_the_file_moves_the_archive
     own = runner.archive / "newsmirror.toml"
     own.write_text(own.read_text("utf-8").replace('slug = "a"', 'slug = "b"'), "utf-8")
     git(runner.archive, "commit", "-qam", "a new slug, by hand")
+    capsys.readouterr()
+    assert main(["config", "check", "--archive", str(runner.archive)]) == 2  # says what a run would
+    assert "its URL was archived under the slug 'a'; a run asks for --rename a=b" in capsys.readouterr().out
     assert run(runner.archive) == 2  # the FAQ's case: asked for a rename
     assert sources(runner.archive, "rename", "a", "b") == 0
     assert (runner.ids("a"), runner.ids("b")) == ([], [1048573, 1048574])

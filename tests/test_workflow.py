@@ -278,9 +278,12 @@ def test_the_workflows_step_pushes_with_the_token_and_shows_it_nowhere(
     pushed = git(github.root / "archive.git", "ls-tree", "-r", "--name-only", "main", "articles/local")
     [article] = pushed.splitlines()
     assert "第一条" in git(github.root / "archive.git", "show", f"main:{article}")
-    verbose = shell(archive, "newsmirror -vv run --push --archive .", forge_env(archive, github))
+    summary = archive.parent / "step-summary.md"  # as Actions gives it: the job summary and annotations too
+    in_actions = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    verbose = shell(archive, "newsmirror -vv run --push --archive .", forge_env(archive, github, in_actions))
     assert verbose.returncode == 0, verbose.stderr
-    outputs = [done.stdout, done.stderr, verbose.stdout, verbose.stderr]
+    assert "### newsmirror:" in summary.read_text("utf-8")
+    outputs = [done.stdout, done.stderr, verbose.stdout, verbose.stderr, summary.read_text("utf-8")]
     assert_nowhere(github.token, outputs, archive, github.root / "archive.git")
 
 
@@ -291,12 +294,16 @@ def test_a_wrong_token_fails_the_push_without_showing_it(
     published(archive, github, "archive.git")
     git(archive, "remote", "add", "origin", github.url("archive.git"))
     wrong = f"ghs_{secrets.token_hex(18)}"
-    env = forge_env(archive, github, {"PUSH_TOKEN": wrong})
+    summary = archive.parent / "step-summary.md"
+    env = forge_env(
+        archive, github, {"PUSH_TOKEN": wrong, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    )
     done = shell(archive, "newsmirror -vv run --push --archive .", env)
     assert done.returncode == 4, done.stderr  # archived, not pushed
-    assert "origin" in done.stdout
-    assert_nowhere(wrong, [done.stdout, done.stderr], archive, github.root / "archive.git")
-    assert_nowhere(github.token, [done.stdout, done.stderr], archive)
+    assert "::error title=push to origin failed::" in done.stdout  # the annotation names it
+    outputs = [done.stdout, done.stderr, summary.read_text("utf-8")]
+    assert_nowhere(wrong, outputs, archive, github.root / "archive.git")
+    assert_nowhere(github.token, outputs, archive)
 
 
 def readme_mirror_snippet() -> dict[str, Any]:

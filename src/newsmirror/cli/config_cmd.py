@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..config import ARCHIVE_CONFIG, check_config, settings_reference
+from .. import catalog
+from ..config import ARCHIVE_CONFIG, check_config, load_config, settings_reference
+from ..core import Archive, slug_changes
 from .common import ARCHIVE_HELP, default_archive
 
 
@@ -40,6 +42,17 @@ def _check(args: argparse.Namespace, **_: Any) -> int:
         print(problem.shown(str(path)))
     errors = sum(not p.warning for p in problems)
     warnings = len(problems) - errors
+    own = args.file is None or path.resolve() == (args.archive / ARCHIVE_CONFIG).resolve()
+    if not errors and own and (args.archive / ".git").exists():  # what a run of it would refuse too
+        renamed = slug_changes(load_config(path), Archive(args.archive).latest_states())
+        for old, new in renamed.items():
+            print(f"{path}: source {new}: its URL was archived under the slug {old!r}; a run asks for "
+                  f"--rename {old}={new} (or `newsmirror sources rename {old} {new}`)")  # fmt: skip
+        errors += len(renamed)
+    dead = catalog.moves(load_config(path)) if not errors else ()
+    for move in dead:
+        print(f"{path}: warning: {catalog.move_text(move)}")
+    warnings += len(dead)
     verdict = "a run would refuse it" if errors else "a run would accept it"
     print(
         f"{path}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}; {verdict}"
