@@ -103,7 +103,7 @@ def test_numeric_fetch_settings_out_of_range_are_refused(key: str, value: object
         ('slug = "abc\\n"', "slug", "slug must be letters"),  # "$" matched before a final newline
         ('name = "两行\\n名字"', "name", "control characters"),
         (f'name = "{"长" * 81}"', "name", "243 bytes of UTF-8"),
-        ('fulltext = "div["', "fulltext", "fulltext is not a CSS selector"),
+        ('fulltext = "div["', "fulltext", 'fulltext is neither "auto" nor a CSS selector'),
         ('url = "https://a.example/with space"', "url", "without spaces"),
         ("retries = -1", "retries", "retries must be between 0 and 10"),
     ],

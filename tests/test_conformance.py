@@ -158,13 +158,21 @@ def test_case04_failure_modes(tmp_path: Path) -> None:
     assert result["reuters"]["code"] == "http_404"
     assert result["nyt"]["code"] == "bad_xml"
     assert {k for k, v in result.items() if v["result"] == "failed"} == {"reuters", "nyt"}
-    # KB5: every remaining valid item is written and every list of a working source rebuilt.
+    # KB5: every remaining valid item is written and every list of a working source rebuilt; the
+    # CDT item whose page is missing (404) keeps its feed body instead of being left out.
     assert extra_files(run) == {
         "articles/voa/1048568.md",
         "articles/voa/1048567.md",
         "articles/rfi/1048570.md",
         "articles/ft/1048571.md",
+        "articles/cdt/332717.md",
     }
+    missing_page = actual["articles/cdt/332717.md"].decode()
+    feed = (
+        run.case_dir / next(s["feed_file"] for s in run.case["sources"] if s["abbr"] == "cdt")
+    ).read_text()
+    assert f"?p={0xFFFFF ^ 332717}" in feed  # the item of that post
+    assert missing_page.split("\n")[4].strip()  # with a body: the feed's own
     assert actual["articles/voa/1048569.md"] == expected["articles/voa/1048569.md"]
     no_description = actual["articles/voa/1048568.md"].decode()
     assert no_description.endswith("------\n\n\n")  # archived with an empty body, not dropped

@@ -64,8 +64,10 @@ SOURCE_KEYS: Final = (
         "fulltext",
         str,
         None,
-        "CSS selector: fetch each article page and use that element's inner HTML as the body "
-        "(re-serialised by an HTML5 parser, as the original's jsdom did)",
+        'fetch each article page for the body: `"auto"` finds it (the site\'s rule, else a generic '
+        "extractor, then a quality gate that keeps the feed's body when the page's is no better), "
+        "a CSS selector takes that element's inner HTML (re-serialised by an HTML5 parser, as the "
+        "original's jsdom did)",
     ),
     Key(
         "require_category",
@@ -527,10 +529,10 @@ def _check_source_values(values: dict[str, Any], where: str, problems: _Problems
             re.compile(values["require_category"])
         except re.error as e:
             problems.error(f"{where}: require_category is not a valid regex: {e}", "require_category")
-    if values.get("fulltext") is not None:
+    if values.get("fulltext") not in (None, "auto"):
         problem = selector_error(values["fulltext"])
         if problem is not None:
-            problems.error(f"{where}: fulltext is not a CSS selector: {problem}", "fulltext")
+            problems.error(f'{where}: fulltext is neither "auto" nor a CSS selector: {problem}', "fulltext")
 
 
 def _check_unique(sources: list[tuple[int, Source]], problems: _Problems) -> None:

@@ -20,11 +20,13 @@ from .exceptions import NewsmirrorError, SourceError
 from .fetch import Fetched, Fetcher
 from .identity import feed_body_hash
 from .parse import parse_feed
+from .parse.page import decode_page
+from .parse.xml import looks_like_html
 from .redact import redact_text, redact_url
 from .schedule import SourceState
 from .store import ArchiveStore
 from .timing import timed
-from .transform.extract import NoMatch, inner_html
+from .transform.fulltext import Body, full_text
 from .transform.items import prepare
 from .transform.sanitize import neutralize
 from .transform.text import join_lines
@@ -138,7 +140,7 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         plan = decide(source, known, prepared.candidates, now_ms=ctx.now_ms, bodies=body_of)
         found.update(writes=len(plan.writes), known=plan.known, skipped=len(plan.skipped))
     _log_decisions(source, plan, prepared.skipped)
-    bodies, page_skips = await _bodies(source, plan, ctx.fetcher)
+    bodies, page_notes = await _bodies(source, plan, ctx.fetcher)
     written = [(p, _article(p, bodies[p.id])) for p in plan.writes if p.id in bodies]
     new = [(p, a) for p, a in written if p.is_new]
     # the feed's own date is kept where the article is dated otherwise (one that cannot be true)
@@ -160,10 +162,10 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         new=tuple(a.id for _, a in new),
         updated=updated,
         unchanged=plan.known - len(updated),
-        skipped=(*prepared.skipped, *plan.skipped, *page_skips),
+        skipped=(*prepared.skipped, *plan.skipped),
         articles=summary.articles,
         newest_ms=summary.newest_ms(ctx.now_ms),
-        notes=(*notes, *(f"collision: {c}" for c in plan.collisions)),
+        notes=(*notes, *(f"collision: {c}" for c in plan.collisions), *page_notes),
         recovered=feed.recovered,
         months=_months(known, [a for _, a in new], updated),
     )
@@ -200,27 +202,41 @@ def _archived_body(store: ArchiveStore, slug: str) -> Callable[[int], str | None
     return body_of
 
 
-async def _bodies(source: Source, plan: Plan, fetcher: Fetcher) -> tuple[dict[int, str], list[Skipped]]:
-    """The HTML body of each planned write: from the feed, or the article page (``fulltext``)."""
+async def _bodies(source: Source, plan: Plan, fetcher: Fetcher) -> tuple[dict[int, str], list[str]]:
+    """The HTML body of each planned write: from the feed, or the article page (``fulltext``);
+    and a note for each article that kept the feed's body because its page gave none."""
     if source.fulltext is None:
         return {p.id: p.candidate.body_html for p in plan.writes}, []
-    pages = await asyncio.gather(*(_page_body(source, p, fetcher) for p in plan.writes))
-    bodies = {p.id: body for p, body in zip(plan.writes, pages, strict=True) if isinstance(body, str)}
-    return bodies, [s for s in pages if isinstance(s, Skipped)]
+    found = await asyncio.gather(*(_page_body(source, p, fetcher) for p in plan.writes))
+    bodies = {p.id: body.html for p, body in zip(plan.writes, found, strict=True)}
+    notes = [
+        f"{p.candidate.label}: kept the feed's body: {body.reason}"
+        for p, body in zip(plan.writes, found, strict=True)
+        if body.reason is not None
+    ]
+    return bodies, notes
 
 
-async def _page_body(source: Source, planned: Planned, fetcher: Fetcher) -> str | Skipped:
+async def _page_body(source: Source, planned: Planned, fetcher: Fetcher) -> Body:
+    """The article's body from its page, through the full-text stage; the feed's body, with the
+    reason, when the page cannot be fetched or gives none (never an article left out)."""
     assert source.fulltext is not None
-    label = planned.candidate.label
+    feed_body = planned.candidate.body_html
+    url = planned.candidate.link
     try:
-        with timed(log, "fetch page", source=source.slug, url=redact_url(planned.candidate.link)) as found:
-            page = await fetcher.get(planned.candidate.link, slug=source.slug)
-            found.update(status=page.status, bytes=len(page.content))
-        return inner_html(page.text(), source.fulltext)
+        with timed(log, "fetch page", source=source.slug, url=redact_url(url)) as fetched:
+            page = await fetcher.get(url, slug=source.slug)
+            fetched.update(status=page.status, bytes=len(page.content))
     except SourceError as e:
-        return Skipped(label, f"article page: {e.reason} [{e.code}]")
-    except NoMatch as e:
-        return Skipped(label, f"article page: {e}")
+        return Body(feed_body, "feed", f"article page: {e.reason} [{e.code}]")
+    if "html" not in page.content_type.lower() and not looks_like_html(page.content):
+        why = f"article page: not an HTML page ({page.content_type or 'no Content-Type'})"
+        return Body(feed_body, "feed", why)
+    with timed(log, "extract", level=logging.DEBUG, source=source.slug, url=redact_url(url)) as extracted:
+        decoded = decode_page(page.content, page.charset)
+        body = full_text(decoded.text, page.url, source.fulltext, feed_body)
+        extracted.update(via=body.via, encoding=decoded.encoding, rejected=body.reason)
+    return body
 
 
 def _article(planned: Planned, body_html: str) -> Article:

@@ -131,7 +131,7 @@ def as_utf8(data: bytes, *, slug: str, charset: str | None = None) -> bytes:
         origin = "zero bytes of the first characters, no byte order mark"
         return _transcoded(data, _Label(sniffed, origin), slug)
     labels = _labels(data, charset)
-    named = [_codec(label.name) for label in labels]
+    named = [codec_for(label.name) for label in labels]
     encodings = [e for e in named if e is not None and not _wide(e)]
     seven_bit = any(e.startswith(_SEVEN_BIT) for e in encodings)
     if (data.isascii() and not seven_bit) or (None not in named and set(encodings) == {"utf-8"}):
@@ -176,7 +176,7 @@ def _labels(data: bytes, charset: str | None) -> list[_Label]:
 
 
 def _named(label: _Label) -> str:
-    unknown = "" if _codec(label.name) is not None else ", not an encoding label"
+    unknown = "" if codec_for(label.name) is not None else ", not an encoding label"
     return f"{label.name} ({label.origin}{unknown})"
 
 
@@ -185,7 +185,7 @@ def _wide(codec: str) -> bool:
     return codec.startswith(("utf-16", "utf-32"))
 
 
-def _codec(label: str) -> str | None:
+def codec_for(label: str) -> str | None:
     """Python's codec for an encoding label, read as WHATWG reads it; None when unknown."""
     encoding = webencodings.lookup(label)
     if encoding is None:
