@@ -101,7 +101,8 @@ def test_the_wheel_built_from_the_source_holds_this_source() -> None:
             assert archive.read(relative) == path.read_bytes(), relative
         assert archive.read("newsmirror/requirements.lock") == (source / "requirements.lock").read_bytes()
         assert "newsmirror/render/templates/workflow.yml.j2" in names
-        assert archive.read("newsmirror/catalog.toml") == (source / "catalog.toml").read_bytes()
+        for data in ("catalog.toml", "sites.toml"):  # read at run time: a wheel without them cannot run
+            assert archive.read(f"newsmirror/{data}") == (source / data).read_bytes()
         metadata = archive.read(f"newsmirror-{VERSION}.dist-info/METADATA").decode()
     for text in project()["dependencies"]:
         assert f"Requires-Dist: {Requirement(text)}" in metadata

@@ -115,6 +115,9 @@ class Record:
     feed_sha: str | None = None
     """The hash of the feed's body the article was made from (``identity.feed_body_hash``): the
     same item served again is known without reading the archived file."""
+    body_from: str | None = None
+    """Which path produced the body: ``feed``, or from the page ``selector``, ``rule <site>``,
+    ``trafilatura``, ``readability`` (``transform.fulltext``).  None for records made before."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +256,9 @@ class Article:
     body: str
     feed_sha: str | None = None
     """The hash of the feed body it was made from (kept in its record)."""
+    body_from: str | None = None
+    """Which path produced the body (kept in its record): ``feed``, ``selector``, ``rule <site>``,
+    ``trafilatura`` or ``readability``."""
 
 
 @dataclass(frozen=True, slots=True)

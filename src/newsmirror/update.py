@@ -141,7 +141,7 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         found.update(writes=len(plan.writes), known=plan.known, skipped=len(plan.skipped))
     _log_decisions(source, plan, prepared.skipped)
     bodies, page_notes = await _bodies(source, plan, ctx.fetcher)
-    written = [(p, _article(p, bodies[p.id])) for p in plan.writes if p.id in bodies]
+    written = [(p, _article(p, bodies[p.id])) for p in plan.writes]
     new = [(p, a) for p, a in written if p.is_new]
     # the feed's own date is kept where the article is dated otherwise (one that cannot be true)
     feed_dates = {
@@ -202,13 +202,13 @@ def _archived_body(store: ArchiveStore, slug: str) -> Callable[[int], str | None
     return body_of
 
 
-async def _bodies(source: Source, plan: Plan, fetcher: Fetcher) -> tuple[dict[int, str], list[str]]:
-    """The HTML body of each planned write: from the feed, or the article page (``fulltext``);
-    and a note for each article that kept the feed's body because its page gave none."""
+async def _bodies(source: Source, plan: Plan, fetcher: Fetcher) -> tuple[dict[int, Body], list[str]]:
+    """The body of each planned write: from the feed, or the article page (``fulltext``); and a
+    note for each article that kept the feed's body because its page gave none."""
     if source.fulltext is None:
-        return {p.id: p.candidate.body_html for p in plan.writes}, []
+        return {p.id: Body(p.candidate.body_html, "feed") for p in plan.writes}, []
     found = await asyncio.gather(*(_page_body(source, p, fetcher) for p in plan.writes))
-    bodies = {p.id: body.html for p, body in zip(plan.writes, found, strict=True)}
+    bodies = dict(zip((p.id for p in plan.writes), found, strict=True))
     notes = [
         f"{p.candidate.label}: kept the feed's body: {body.reason}"
         for p, body in zip(plan.writes, found, strict=True)
@@ -239,7 +239,7 @@ async def _page_body(source: Source, planned: Planned, fetcher: Fetcher) -> Body
     return body
 
 
-def _article(planned: Planned, body_html: str) -> Article:
+def _article(planned: Planned, body: Body) -> Article:
     c = planned.candidate
     return Article(
         id=planned.id,
@@ -247,6 +247,7 @@ def _article(planned: Planned, body_html: str) -> Article:
         title=c.title,
         link=c.link,
         guid=c.guid,
-        body=neutralize(join_lines(body_html)),
+        body=neutralize(join_lines(body.html)),
         feed_sha=feed_body_hash(c.body_html),
+        body_from=body.via,
     )

@@ -35,7 +35,8 @@ class DamagedLine(ValueError):
 def record_line(record: Record, *, with_month: bool = False) -> str:
     """One JSON line; the month only where the file does not imply it (a summary's list)."""
     fields: dict[str, object] = {"id": record.id, "ms": record.ms, "title": record.title, "link": record.link}
-    names = ("guid", "path", "feed_date", "sha", "feed_sha", "day", *(("month",) if with_month else ()))
+    names: tuple[str, ...] = ("guid", "path", "feed_date", "sha", "feed_sha", "body_from", "day")
+    names += ("month",) if with_month else ()
     for name in names:
         value = getattr(record, name)
         if value is not None:
@@ -66,6 +67,7 @@ def record_from_fields(fields: Mapping[str, Any], month: str | None) -> Record:
         feed_date=_optional(fields.get("feed_date"), str),
         sha=_optional(fields.get("sha"), str),
         feed_sha=_optional(fields.get("feed_sha"), str),
+        body_from=_optional(fields.get("body_from"), str),
         day=_optional(fields.get("day"), int),
         month=month if month is not None else _optional(fields.get("month"), str),
     )

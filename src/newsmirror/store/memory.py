@@ -131,4 +131,5 @@ def _record(article: Article, text: str, feed_date: str | None, before: Record |
         month=before.month if before is not None else month_of(article.ms),
         day=before.day if before is not None else day_of(article.ms),
         feed_sha=article.feed_sha,
+        body_from=article.body_from,
     )

@@ -547,7 +547,7 @@ class TreeStore:
         """The record an article file gives, with what only the state knew from ``old``."""
         from_file = record_from_text(article_id, self._article_text(relative) or "")
         if old is not None:
-            from_file = replace(from_file, guid=old.guid, feed_date=old.feed_date)
+            from_file = replace(from_file, guid=old.guid, feed_date=old.feed_date, body_from=old.body_from)
             from_file = replace(from_file, month=old.month or from_file.month)
         if self.layout == "monthly":
             month, day = scan.filed_under(relative)
@@ -588,13 +588,23 @@ def _record(article: Article, text: str, feed_date: str | None) -> Record:
         month=month_of(article.ms),
         day=day_of(article.ms),
         feed_sha=article.feed_sha,
+        body_from=article.body_from,
     )
 
 
 def _only_the_state_s(record: Record) -> Record:
     """What a reindex keeps of a readable state line whose file it reads: what the file lacks."""
     month = None if record.month is None else sys.intern(record.month)  # one string a month
-    return Record(record.id, None, "", "", guid=record.guid, feed_date=record.feed_date, month=month)
+    return Record(
+        record.id,
+        None,
+        "",
+        "",
+        guid=record.guid,
+        feed_date=record.feed_date,
+        month=month,
+        body_from=record.body_from,
+    )
 
 
 def _archive_json(layout: str) -> str:

@@ -2,9 +2,10 @@
 
 *Extract* takes the body out of the article page: with a source's own CSS selector (as the
 original read CDT), or, for ``fulltext = "auto"``, with the site's rule from ``sites.toml``
-when there is one, else with trafilatura, else readability-lxml.  *Rewrite* makes the body's
-links and images absolute and promotes lazy-loading attributes (not for a source's own
-selector, whose output stays byte for byte what the original wrote).  *Keep or reject* is the
+when there is one, else with readability-lxml, or trafilatura when readability finds too
+little.  *Rewrite* makes the body's links and images absolute and promotes lazy-loading
+attributes (not for a source's own selector, whose output stays byte for byte what the
+original wrote).  *Keep or reject* is the
 quality gate: a body too short to be the article, one that is mostly links, or a bot check is
 rejected, and so is a page when the feed's own body is already as long (the feed had the full
 text); the article then keeps the feed's body, with the reason.  The result always says which
@@ -32,6 +33,8 @@ MAX_LINK_SHARE: Final = 0.5
 """A body whose text is more than half link text is a list of links, not an article."""
 FEED_IS_FULL: Final = 0.9
 """The feed's body is the full text when it has at least this share of the page body's text."""
+READABILITY_SHARE: Final = 0.3
+"""readability's body is taken unless it has less than this share of trafilatura's text."""
 LAZY: Final = {"data-src": "src", "data-original": "src", "data-lazy-src": "src", "data-srcset": "srcset"}
 # Pages that are no article: a bot check, a paywall, an error page served with 200.
 _NOT_AN_ARTICLE: Final = re.compile(
@@ -68,12 +71,27 @@ def extract(page: str, url: str, fulltext: str) -> tuple[str, str]:
         found = apply_rule(page, rule)
         if found is not None:
             return rewrite(found, url, rule), f"rule {rule.name}"
-    generic = _trafilatura(page, url)
-    if generic is not None and _characters(generic) >= MIN_CHARACTERS:
-        return rewrite(generic, url), "trafilatura"
-    fallback = _readability(page)
-    if fallback is not None:
-        return rewrite(fallback, url), "readability"
+    html, via = _generic(page, url)
+    return rewrite(html, url), via
+
+
+def _generic(page: str, url: str) -> tuple[str, str]:
+    """readability's body, or trafilatura's when readability finds far too little.
+
+    Measured on the gold set (tests/gold): on Chinese pages readability finds the article more
+    often (F1 0.908 against trafilatura's 0.867), and fails by finding far too little, when
+    trafilatura (in its precise mode) is the better reading.  trafilatura is not run when
+    readability's share of the whole page's text already settles it.
+    """
+    readable = _readability(page)
+    size = _characters(readable) if readable is not None else 0
+    if readable is not None and size >= READABILITY_SHARE * _characters(page):
+        return readable, "readability"
+    precise = _trafilatura(page, url)
+    if readable is not None and size >= READABILITY_SHARE * _characters(precise or ""):
+        return readable, "readability"
+    if precise is not None:
+        return precise, "trafilatura"
     raise Rejected("no extractor found an article body on the page")
 
 
@@ -141,6 +159,7 @@ def _trafilatura(page: str, url: str) -> str | None:
         include_tables=True,
         include_comments=False,
         deduplicate=False,
+        favor_precision=True,  # on the gold set: F1 0.867, against 0.846 by default, 0.838 for recall
     )
     if not found:
         return None
