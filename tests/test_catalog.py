@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tomllib
+from dataclasses import replace
 from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -54,7 +55,10 @@ def test_cdt_keeps_the_rules_the_original_ran_it_with() -> None:
     cdt = current("cdt")
     assert cdt is not None
     original = next(s for s in ORIGINAL_SOURCES if s.slug == "cdt")
-    assert cdt.source == original  # the feed did not move: byte-identical output on the golden cases
+    # the feed did not move, its rules are the original's (byte-identical output on the golden
+    # cases); only its images now go through the proxy, as every new source's do
+    assert replace(cdt.source, images="keep") == original
+    assert cdt.source.images == "proxy"
 
 
 def test_catalog_lists_every_entry_with_its_status_and_this_archives_use(
@@ -111,10 +115,14 @@ def test_a_run_on_a_dead_feed_warns_and_apply_moves_it(
     assert text.startswith("# my comment stays\n")
     moved = {s.slug: s for s in load_config(archive / "newsmirror.toml").sources}
     assert [(s.name, s.slug) for s in moved.values()] == [(s.name, s.slug) for s in ORIGINAL_SOURCES]
+    original = {s.slug: s for s in ORIGINAL_SOURCES}
     for slug, source in moved.items():
         entry = current(slug)
         assert entry is not None
-        assert source == entry.source, slug  # feed and rules (RFA's link no longer from the guid)
+        if slug == "cdt":  # its feed is live: not moved, and the file's own settings stay
+            assert source == original["cdt"]
+        else:
+            assert source == entry.source, slug  # feed and rules (RFA's link no longer from the guid)
     assert git(archive, "log", "-1", "--format=%s").startswith("newsmirror: move reuters, nyt, voa")
     assert tomllib.loads(text)["source"][7]["link"] == "link"  # a file with every key keeps them
     assert main(["sources", "catalog", "--apply", "--archive", str(archive)]) == 0
@@ -176,6 +184,11 @@ def test_import_moves_an_archive_that_reads_dead_feeds_onto_the_live_ones(
     assert main(["import", str(archive)]) == 0
     out = capsys.readouterr().out
     assert "newsmirror.toml: now holds the catalogue's live feeds for its dead ones" in out
-    assert load_config(archive / "newsmirror.toml").sources == takeover_sources()
+    given = load_config(archive / "newsmirror.toml").sources
+    wanted = [
+        s if s.slug != "cdt" else next(o for o in ORIGINAL_SOURCES if o.slug == "cdt")
+        for s in takeover_sources()
+    ]
+    assert list(given) == wanted  # each dead feed moved; CDT's, live, left with the file's settings
     assert (archive / "newsmirror.toml").read_text("utf-8").startswith("# kept\n")
     assert "newsmirror.toml" in git(archive, "show", "--name-only", "--format=", "HEAD").split()

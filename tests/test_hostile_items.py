@@ -307,9 +307,15 @@ def test_active_content_never_reaches_a_rendered_article(
         assert active_markup(rendered) == [], rendered
         assert "<script" not in rendered.lower()
     # inert markup is kept byte for byte, and the rest of a cleaned body survives
-    assert by_link["https://e.com/inert"][1] == INERT
+    # an inert body keeps every byte but for its image, through the proxy (images = "proxy")
+    proxied = INERT.replace(
+        'src="https://img.example/a.jpg"', 'src="https://images.weserv.nl/?url=img.example/a.jpg"'
+    )
+    assert by_link["https://e.com/inert"][1] == proxied
     assert by_link["https://e.com/script"][1] == "<p>前</p><p>后</p>"
-    assert '<img src="https://img.example/a.jpg">' in by_link["https://e.com/onerror"][1]
+    assert (
+        '<img src="https://images.weserv.nl/?url=img.example/a.jpg">' in by_link["https://e.com/onerror"][1]
+    )
     assert ">链接</a>" in by_link["https://e.com/js-url"][1]
 
 

@@ -195,6 +195,7 @@ def test_sources_file_writes_every_set_key_and_explains_them(archive: Path) -> N
         "link": "link",
         "ids": "countdown",
         "refresh": False,
+        "images": "proxy",
         "active": True,
     }
     header = text[: text.index("\n[fetch]\n")].splitlines()
@@ -339,7 +340,7 @@ def test_workflow_steps_install_cache_and_run_push(archive: Path) -> None:
         "cache-dependency-path": "requirements.txt",
     }
     runs = [s["run"] for s in steps if "run" in s]
-    assert runs[0] == "pip install --require-hashes -r requirements.txt"
+    assert runs[0] == "pip install --require-hashes --no-deps -r requirements.txt && pip check"
     assert 'git config user.name "github-actions[bot]"' in runs[1]
     command, accept = runs[-1].split(" || ")
     assert accept == '[ "$?" -eq 1 ]'  # partial failures (status 1) do not turn the run red

@@ -174,7 +174,9 @@ def test_a_run_writes_the_originals_bytes_less_the_active_parts(runner: Runner) 
         It(f"嵌入 {k}", f"https://e.com/{k}", body=padded_lines(with_embeds(body, EMBEDS, inert=False)))
         for k, body in enumerate(bodies.values())
     ]
-    runner.sources({"name": "新闻", "slug": "news", "url": runner.feed("news", rss(*items))})
+    runner.sources(
+        {"name": "新闻", "slug": "news", "url": runner.feed("news", rss(*items)), "images": "keep"}
+    )
     assert runner.run() == 0
     written = {}
     for article_id in runner.ids("news"):

@@ -9,6 +9,7 @@ from typing import Literal
 BodyField = Literal["description", "content"]
 LinkField = Literal["link", "guid"]
 IdScheme = Literal["countdown", "post-id"]
+ImageMode = Literal["proxy", "keep"]
 
 FIRST_ID = 0xFFFFF
 """Ids count down from here: the first article of an empty folder gets FIRST_ID - 1."""
@@ -27,6 +28,8 @@ class Source:
     require_category: str | None = None
     ids: IdScheme = "countdown"
     refresh: bool = False
+    images: ImageMode = "proxy"
+    """``proxy``: image references rewritten through the ``image_proxy`` template; ``keep``."""
     active: bool = True
     """False: not fetched any more; its articles stay listed (an outlet whose feed ended)."""
 

@@ -27,6 +27,7 @@ from .schedule import SourceState
 from .store import ArchiveStore
 from .timing import timed
 from .transform.fulltext import Body, full_text
+from .transform.images import proxied_images
 from .transform.items import prepare
 from .transform.sanitize import neutralize
 from .transform.text import join_lines
@@ -141,7 +142,8 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         found.update(writes=len(plan.writes), known=plan.known, skipped=len(plan.skipped))
     _log_decisions(source, plan, prepared.skipped)
     bodies, page_notes = await _bodies(source, plan, ctx.fetcher)
-    written = [(p, _article(p, bodies[p.id])) for p in plan.writes]
+    proxy = ctx.settings.image_proxy if source.images == "proxy" else None
+    written = [(p, _article(p, bodies[p.id], proxy)) for p in plan.writes]
     new = [(p, a) for p, a in written if p.is_new]
     # the feed's own date is kept where the article is dated otherwise (one that cannot be true)
     feed_dates = {
@@ -239,7 +241,18 @@ async def _page_body(source: Source, planned: Planned, fetcher: Fetcher) -> Body
     return body
 
 
-def _article(planned: Planned, body: Body) -> Article:
+def _body(html: str, base: str, image_proxy: str | None) -> str:
+    """The body as archived: on one line, inert, its images through the proxy.  The proxy works
+    on the inert body (its HTML parser must never see what the sanitizer would cut) and the
+    sanitizer runs again after it: sanitize stays the last step."""
+    body = neutralize(join_lines(html))
+    if image_proxy is None:
+        return body
+    proxied = proxied_images(body, base, image_proxy)
+    return body if proxied == body else neutralize(join_lines(proxied))
+
+
+def _article(planned: Planned, body: Body, image_proxy: str | None) -> Article:
     c = planned.candidate
     return Article(
         id=planned.id,
@@ -247,7 +260,7 @@ def _article(planned: Planned, body: Body) -> Article:
         title=c.title,
         link=c.link,
         guid=c.guid,
-        body=neutralize(join_lines(body.html)),
+        body=_body(body.html, c.link, image_proxy),
         feed_sha=feed_body_hash(c.body_html),
         body_from=body.via,
     )

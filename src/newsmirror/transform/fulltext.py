@@ -24,6 +24,7 @@ from readability import Document  # type: ignore[import-untyped]  # no type info
 from selectolax.lexbor import LexborHTMLParser
 
 from .extract import NoMatch, inner_html
+from .images import LAZY
 from .sites import SiteRule, apply_rule, promote_attributes, rule_for
 
 AUTO: Final = "auto"
@@ -35,7 +36,6 @@ FEED_IS_FULL: Final = 0.9
 """The feed's body is the full text when it has at least this share of the page body's text."""
 READABILITY_SHARE: Final = 0.3
 """readability's body is taken unless it has less than this share of trafilatura's text."""
-LAZY: Final = {"data-src": "src", "data-original": "src", "data-lazy-src": "src", "data-srcset": "srcset"}
 # Pages that are no article: a bot check, a paywall, an error page served with 200.
 _NOT_AN_ARTICLE: Final = re.compile(
     r"(just a moment\.\.\.|checking your browser|enable javascript and cookies|are you a robot|"
