@@ -68,6 +68,8 @@ def main() -> int:
     for s in ours:
         vias[s.via] = vias.get(s.via, 0) + 1
     print("newsmirror's bodies came from: " + ", ".join(f"{k} {v}" for k, v in sorted(vias.items())))
+    rules = [s for s in ours if s.page.part == "sites"]
+    print("per site rule (F1): " + ", ".join(f"{s.page.name} {s.f1:.3f}" for s in rules))
     _throughput(every)
     for s in sorted(ours, key=lambda s: s.f1)[: args.worst]:
         print(f"  {s.f1:.3f} {s.via:<12} {s.page.part}/{s.page.name}")

@@ -175,3 +175,48 @@ def test_a_run_keeps_the_feed_body_of_an_article_whose_page_gives_none(
     records = [json.loads(line) for f in (runner.archive / ".newsmirror/records/full").glob("*.jsonl")
                for line in f.read_text("utf-8").splitlines()]  # fmt: skip
     assert {r["title"]: r["body_from"] for r in records} == {"好": "readability", "图": "feed", "缺": "feed"}
+
+
+def test_bad_pages_each_keep_the_feed_body_with_their_reason_and_the_run_goes_on(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Part 4 of the content issue: an enormous page, broken markup, a bot check, a paywall, an
+    error page served with 200 — each article archived with its feed body and the reason."""
+    base = runner.server.url("")
+    pages = {
+        "huge": (b"<html><body><p>" + "很长的页面。".encode() * 40_000 + b"</p></body></html>", "too_large"),
+        "broken": (
+            f"<html><body><div><p>{ARTICLE}<div><table><tr><td>未闭合".encode() + b"\xff\xfe<<<>>></td>",
+            None,  # broken markup is still read: the article's text is found
+        ),
+        "bot": (
+            b"<html><head><title>Just a moment...</title></head><body><p>Checking your browser "
+            b"before accessing. Enable JavaScript and cookies to continue</p></body></html>",
+            "bot check",
+        ),
+        "paywall": (
+            "<html><body><article><p>订阅后继续阅读全文。</p></article></body></html>".encode(),
+            "too short",
+        ),
+        "error": (b"<html><body><h1>500</h1><p>Internal error</p></body></html>", "too short"),
+    }  # fmt: skip
+    for name, (body, _) in pages.items():
+        runner.server.routes[f"/{name}.html"] = Reply(body, content_type="text/html; charset=utf-8")
+    feed = rss(*(It(name, f"{base}/{name}.html", body=FEED_SUMMARY) for name in pages))
+    sources = runner.sources(
+        {"name": "坏页", "slug": "bad", "url": runner.feed("bad", feed), "fulltext": "auto"}
+    )
+    sources.write_text("[fetch]\nmax_bytes = 200000\n" + sources.read_text("utf-8"), "utf-8")
+    assert runner.run() == 0
+    out = capsys.readouterr().out
+    bodies = {}
+    for path in (runner.archive / "articles/bad").rglob("*.md"):
+        lines = path.read_text("utf-8").split("\n")
+        bodies[re.sub(r"^\[(.*?)\].*", r"\1", lines[1])] = lines[4]
+    assert set(bodies) == set(pages)  # every article archived
+    for name, (_, reason) in pages.items():
+        if reason is None:
+            assert "第5段" in bodies[name]
+        else:
+            assert bodies[name] == FEED_SUMMARY, name
+            assert re.search(rf"{name}\): kept the feed's body: .*{reason}", out), name
