@@ -14,10 +14,11 @@ from urllib.parse import quote
 
 import pytest
 
-from newsmirror.catalog import BUILTIN_SOURCES, catalogue, current, dead_feed, takeover_sources
+from newsmirror.catalog import BUILTIN_SOURCES, catalogue, current, dead_feed, moves, takeover_sources
 from newsmirror.cli import main
 from newsmirror.config import ORIGINAL_SOURCES, Config, load_config
 from newsmirror.scaffold import render_config
+from newsmirror.types import Source
 
 from .conftest import NOW, Runner
 from .feeds import It, rss
@@ -121,8 +122,9 @@ def test_a_run_on_a_dead_feed_warns_and_apply_moves_it(
         assert entry is not None
         if slug == "cdt":  # its feed is live: not moved, and the file's own settings stay
             assert source == original["cdt"]
-        else:
-            assert source == entry.source, slug  # feed and rules (RFA's link no longer from the guid)
+        else:  # the feed and its rules (RFA's link no longer from the guid); the file's images = "keep" stays
+            assert replace(source, images=entry.source.images) == entry.source, slug
+            assert source.images == "keep"
     assert git(archive, "log", "-1", "--format=%s").startswith("newsmirror: move reuters, nyt, voa")
     assert tomllib.loads(text)["source"][7]["link"] == "link"  # a file with every key keeps them
     assert main(["sources", "catalog", "--apply", "--archive", str(archive)]) == 0
@@ -185,10 +187,18 @@ def test_import_moves_an_archive_that_reads_dead_feeds_onto_the_live_ones(
     out = capsys.readouterr().out
     assert "newsmirror.toml: now holds the catalogue's live feeds for its dead ones" in out
     given = load_config(archive / "newsmirror.toml").sources
-    wanted = [
-        s if s.slug != "cdt" else next(o for o in ORIGINAL_SOURCES if o.slug == "cdt")
-        for s in takeover_sources()
-    ]
-    assert list(given) == wanted  # each dead feed moved; CDT's, live, left with the file's settings
+    original = {s.slug: s for s in ORIGINAL_SOURCES}
+    wanted = [original["cdt"] if s.slug == "cdt" else replace(s, images="keep") for s in takeover_sources()]
+    assert list(given) == wanted  # each dead feed moved, the file's own choices (images) kept
     assert (archive / "newsmirror.toml").read_text("utf-8").startswith("# kept\n")
     assert "newsmirror.toml" in git(archive, "show", "--name-only", "--format=", "HEAD").split()
+
+
+def test_apply_never_makes_two_sources_read_one_feed() -> None:
+    """A file with BBC at its live feed and a second source still on feedx's copy: the second
+    stops (active = false) instead of archiving every BBC article twice."""
+    live = Source(name="BBC", slug="bbc", url="https://feeds.bbci.co.uk/zhongwen/simp/rss.xml")
+    dead = Source(name="BBC旧", slug="bbc-feedx", url="https://feedx.net/rss/bbc.xml")
+    (move,) = moves(Config((live, dead)))
+    assert move.source == dead
+    assert (move.to.source.url, move.to.source.active) == (dead.url, False)

@@ -220,3 +220,23 @@ def test_bad_pages_each_keep_the_feed_body_with_their_reason_and_the_run_goes_on
         else:
             assert bodies[name] == FEED_SUMMARY, name
             assert re.search(rf"{name}\): kept the feed's body: .*{reason}", out), name
+
+
+@pytest.mark.parametrize(
+    ("data", "charset", "encoding", "origin"),
+    [
+        (b"<meta charset=x-user-defined><p>abc</p>", None, "utf-8", "UTF-8"),  # no Python codec: passed over
+        (
+            "<p>中文新闻正文内容，这是一段国标编码的文本。</p>".encode("gb18030") * 20,
+            "utf-8",
+            "gb18030",
+            "guessed",
+        ),
+        (b"\xfe\xff" + "<p>中文</p>".encode("utf-16-be"), None, "utf-16-be", "byte order mark"),
+        (b"<html><meta charset=utf-16><p>Hello world</p>", None, "utf-8", "meta"),  # UTF-16 meta: UTF-8
+    ],
+)
+def test_page_encodings_a_review_found(data: bytes, charset: str | None, encoding: str, origin: str) -> None:
+    page = decode_page(data, charset)
+    assert (page.encoding, page.origin) == (encoding, origin)
+    assert "\ufffd" not in page.text

@@ -111,3 +111,26 @@ def test_a_run_proxies_the_images_of_a_source_unless_it_keeps_them(runner: Runne
     kept = next(Path(runner.archive / "articles/kept").rglob("*.md")).read_text("utf-8")
     assert f'<img src="{WESERV}img.example/a.jpg">' in proxied
     assert '<img src="https://img.example/a.jpg">' in kept
+
+
+def test_what_a_review_found() -> None:
+    """Cases a review of the first version broke on."""
+    stray = '<p><img src="a.jpg"></p></div><p>正文第二段</p><img src="b.jpg">'
+    out = proxied_images(stray, BASE)
+    assert "正文第二段" in out  # a stray </div> loses nothing
+    assert out.count(WESERV) == 2
+    media = (
+        '<video src="v.mp4" poster="p.jpg"><source src="v.webm"></video><audio><source src="a.mp3"></audio>'
+    )
+    out = proxied_images(media, BASE)
+    assert 'src="v.mp4"' in out
+    assert 'src="v.webm"' in out
+    assert 'src="a.mp3"' in out
+    assert f'poster="{WESERV}www.bbc.com/zhongwen/simp/p.jpg"' in out
+    tight = proxied_images('<img srcset="https://c.example/w_100,h_100/a.jpg 1x,b.jpg\t2x">', BASE)
+    assert f"{WESERV}c.example/w_100,h_100/a.jpg 1x, {WESERV}www.bbc.com/zhongwen/simp/b.jpg 2x" in tight
+    assert (
+        proxy_url("https://u:pw@x.com/a+b.jpg?s=x+y", DEFAULT_PROXY) == f"{WESERV}x.com/a%2Bb.jpg%3Fs=x%2By"
+    )
+    frame = proxied_images('<iframe data-src="https://evil.example/"></iframe><img src="a.jpg">', BASE)
+    assert "<iframe data-src=" in frame  # only images are promoted

@@ -11,7 +11,7 @@ feed onto the live entry of the same slug.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any, Final, Literal
@@ -103,6 +103,9 @@ def moves(config: Config) -> tuple[Move, ...]:
         ended = next((e for e in catalogue() if e.status != "live" and e.source.url == source.url), None)
         target = current(ended.source.slug) if ended is not None else None
         if source.active and ended is not None and target is not None:
+            others = {s.url for s in config.sources if s is not source}
+            if target.source.url in others:  # another source reads the live feed already: stop this one
+                target = replace(target, source=replace(source, active=False))
             found.append(Move(source, ended, target))
     return tuple(found)
 

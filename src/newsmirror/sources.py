@@ -137,15 +137,17 @@ def with_sources_added(text: str, sources: Iterable[Source], *, origin: str) -> 
 
 
 def with_moves(text: str, found: Iterable[Move], *, origin: str) -> str:
-    """``text`` with each source that reads a dead feed set to its catalogue entry's feed and
-    rules (or ``active = false`` when it has none left); its name, slug and comments stay."""
+    """``text`` with each source that reads a dead feed set to its catalogue entry's feed and the
+    rules that go with that feed (or ``active = false`` when it has none left); its name, slug,
+    comments and own choices (``fulltext``, ``refresh``, ``images``, unless the entry sets them)
+    stay."""
     document = _document(text, origin)
     tables = _tables(document)
     for move in found:
         table = tables[_index_of(tables, move.source.slug, origin)]
         wanted = _table_of(move.to.source)
         for key in SOURCE_KEYS:
-            if key.name in ("name", "slug"):
+            if key.name in ("name", "slug") or (key.name in _OWNERS_CHOICES and key.name not in wanted):
                 continue
             if key.name in wanted:
                 table[key.name] = wanted[key.name]
@@ -154,6 +156,10 @@ def with_moves(text: str, found: Iterable[Move], *, origin: str) -> str:
             elif key.name in table:  # a file that writes every key out keeps doing so
                 table[key.name] = key.default
     return _checked(tomlkit.dumps(document), origin)
+
+
+_OWNERS_CHOICES: Final = frozenset({"fulltext", "refresh", "images"})
+"""Keys of a source that are the owner's choice, not a property of its feed."""
 
 
 def with_source_removed(text: str, slug: str, *, origin: str) -> str:

@@ -234,10 +234,14 @@ async def _page_body(source: Source, planned: Planned, fetcher: Fetcher) -> Body
     if "html" not in page.content_type.lower() and not looks_like_html(page.content):
         why = f"article page: not an HTML page ({page.content_type or 'no Content-Type'})"
         return Body(feed_body, "feed", why)
-    with timed(log, "extract", level=logging.DEBUG, source=source.slug, url=redact_url(url)) as extracted:
-        decoded = decode_page(page.content, page.charset)
-        body = full_text(decoded.text, page.url, source.fulltext, feed_body)
-        extracted.update(via=body.via, encoding=decoded.encoding, rejected=body.reason)
+    try:
+        with timed(log, "extract", level=logging.DEBUG, source=source.slug, url=redact_url(url)) as extracted:
+            decoded = decode_page(page.content, page.charset)
+            body = full_text(decoded.text, page.url, source.fulltext, feed_body)
+            extracted.update(via=body.via, encoding=decoded.encoding, rejected=body.reason)
+    except Exception as e:  # the per-article boundary: one odd page must not fail its source
+        log.warning("article page: %s", e, exc_info=True, extra={"source": source.slug})
+        return Body(feed_body, "feed", f"article page: {type(e).__name__}: {redact_text(str(e))[:200]}")
     return body
 
 

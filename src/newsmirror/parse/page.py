@@ -19,7 +19,7 @@ from bs4.dammit import EncodingDetector
 
 from .xml import codec_for
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _CHINESE = ("gb18030", "big5hkscs", "utf_8")
 _BROKEN_SHARE = 0.005
 """At most one byte in 200 undecodable, for a guess that is not charset-normalizer's."""
@@ -38,16 +38,15 @@ class Page:
 
 def decode_page(content: bytes, http_charset: str | None = None) -> Page:
     """The page as text, and where its encoding came from."""
-    for bom, encoding in _BOMS:
+    for bom, marked in _BOMS:
         if content.startswith(bom):
-            return Page(content[len(bom) :].decode(encoding, errors="replace"), encoding, "byte order mark")
+            return Page(content[len(bom) :].decode(marked, errors="replace"), marked, "byte order mark")
     declared = EncodingDetector.find_declared_encoding(content[:_PRESCAN], is_html=True)
-    labels = [
-        (codec_for(label), origin)
+    named = [
+        (usable, origin)
         for label, origin in ((http_charset, "HTTP charset"), (declared, "meta"))
-        if label
+        if label and (usable := _usable(label, origin)) is not None
     ]
-    named = [(encoding, origin) for encoding, origin in labels if encoding is not None]
     for encoding, origin in named:
         text = _strict(content, encoding)
         if text is not None:
@@ -56,9 +55,29 @@ def decode_page(content: bytes, http_charset: str | None = None) -> Page:
     if utf8 is not None:
         return Page(utf8, "utf-8", "UTF-8")
     if named:  # as a browser would: the label, a few broken bytes shown as U+FFFD
-        encoding, origin = min(named, key=lambda n: content.decode(n[0], errors="replace").count("\ufffd"))
-        return Page(content.decode(encoding, errors="replace"), encoding, origin)
+        broken, encoding, origin = min((_broken(content, e), e, o) for e, o in named)
+        if broken <= len(content) * _BROKEN_SHARE:  # more, and the label is wrong: guess instead
+            return Page(content.decode(encoding, errors="replace"), encoding, origin)
     return _guessed(content)
+
+
+def _usable(label: str, origin: str) -> str | None:
+    """The Python codec of a label, if Python has it; a ``<meta>`` that says UTF-16 is read as
+    UTF-8 (the bytes that declare it are ASCII, so it cannot be), as WHATWG says."""
+    encoding = codec_for(label)
+    if encoding is None:
+        return None
+    if origin == "meta" and encoding.startswith("utf-16"):
+        return "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:  # x-user-defined: a WHATWG encoding Python has no codec for
+        return None
+    return encoding
+
+
+def _broken(content: bytes, encoding: str) -> int:
+    return content.decode(encoding, errors="replace").count("\ufffd")
 
 
 def _guessed(content: bytes) -> Page:

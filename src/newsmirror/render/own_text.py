@@ -27,7 +27,7 @@ def kept_from_readme(text: str) -> str:
     """The part of a hand-written README to keep (``""`` for none, or a README newsmirror wrote)."""
     if GENERATED_MARK in text:
         return ""
-    lines = text.splitlines()
+    lines = text.replace("\r\n", "\n").split("\n")  # the lines markdown-it's maps count
     dropped: set[int] = set()
     for number, (start, end, kind) in enumerate(_blocks(MarkdownIt("commonmark").parse(text))):
         if (number == 0 and kind == "heading") or kind == "list links":

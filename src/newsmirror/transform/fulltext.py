@@ -14,6 +14,7 @@ path produced the body (``via``).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -25,8 +26,12 @@ from readability import Document  # type: ignore[import-untyped]  # no type info
 from selectolax.lexbor import LexborHTMLParser
 
 from .extract import NoMatch, inner_html
-from .images import LAZY
+from .images import parse_body, promote_lazy
 from .sites import SiteRule, apply_rule, promote_attributes, rule_for
+
+# readability logs a traceback of its own for pages it cannot read; we report those ourselves
+logging.getLogger("readability").addHandler(logging.NullHandler())
+logging.getLogger("readability").propagate = False
 
 AUTO: Final = "auto"
 MIN_CHARACTERS: Final = 60
@@ -62,14 +67,15 @@ class Rejected(ValueError):
     """The page gave no body worth keeping; the message says why."""
 
 
-def extract(page: str, url: str, fulltext: str) -> tuple[str, str]:
-    """The body's HTML and the path that found it; ``Rejected`` when none does."""
+def extract(page: str, url: str, fulltext: str, *, rules: bool = True) -> tuple[str, str]:
+    """The body's HTML and the path that found it; ``Rejected`` when none does (``rules``:
+    whether the site's rule is tried first)."""
     if fulltext != AUTO:
         try:
             return inner_html(page, fulltext), "selector"
         except NoMatch as e:
             raise Rejected(str(e)) from e
-    rule = rule_for(url)
+    rule = rule_for(url) if rules else None
     if rule is not None:
         found = apply_rule(page, rule)
         if found is not None:
@@ -127,7 +133,13 @@ def full_text(page: str, url: str, fulltext: str, feed_body: str) -> Body:
     is rejected)."""
     try:
         html, via = extract(page, url, fulltext)
-        _gate(html, feed_body, strict=fulltext == AUTO)
+        try:
+            _gate(html, feed_body, strict=fulltext == AUTO)
+        except Rejected:
+            if not via.startswith("rule "):
+                raise
+            html, via = extract(page, url, fulltext, rules=False)  # a page the rule does not know
+            _gate(html, feed_body, strict=True)
     except Rejected as e:
         return Body(feed_body, "feed", str(e))
     if fulltext == AUTO and _feed_is_full(feed_body, html):
@@ -160,13 +172,13 @@ def _feed_is_full(feed_body: str, page_body: str) -> bool:
 def rewrite(html: str, base: str, rule: SiteRule | None = None) -> str:
     """Lazy-loading attributes promoted (the rule's, then the common ones), links and images
     made absolute against the page's URL."""
-    tree = LexborHTMLParser(f"<div id=newsmirror-body>{html}</div>")
-    root = tree.css_first("#newsmirror-body")
-    if root is None:
+    parsed = parse_body(html)
+    if parsed is None:
         return html
+    _, root = parsed
     if rule is not None:
         promote_attributes(root, rule.promote)
-    promote_attributes(root, LAZY)
+    promote_lazy(root)
     for attribute in ("href", "src", "poster"):
         for node in root.css(f"[{attribute}]"):
             value = node.attributes.get(attribute)
@@ -178,7 +190,7 @@ def rewrite(html: str, base: str, rule: SiteRule | None = None) -> str:
 def _trafilatura(page: str, url: str) -> str | None:
     found = trafilatura.extract(
         page,
-        url=url,
+        url=None,  # given the page's URL, trafilatura resolves relative links against the site's root
         output_format="html",
         include_images=True,
         include_links=True,

@@ -17,52 +17,73 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .sites import promote_attributes
-
 DEFAULT_PROXY: Final = "https://images.weserv.nl/?url={host_path}"
 """``{host_path}``: the image's URL without its scheme (``ichef.bbci.co.uk/a.jpg``), its query
 escaped; ``{url}``: the whole URL, escaped as one query value."""
 LAZY: Final = {"data-src": "src", "data-original": "src", "data-lazy-src": "src", "data-srcset": "srcset"}
 _MAYBE: Final = re.compile(r"<(?:img|source|video)\b", re.IGNORECASE)
-_BETWEEN_CANDIDATES: Final = re.compile(r",\s+|,$")
 
 
 def proxy_url(url: str, template: str) -> str:
-    """``url`` through the proxy; unchanged when it is on the proxy already or not http(s)."""
+    """``url`` through the proxy; unchanged when it is on the proxy already or not http(s).  A
+    ``user:password@`` in it is not passed on to the proxy."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return url
     if parts.hostname == urlsplit(template.replace("{host_path}", "x").replace("{url}", "x")).hostname:
         return url
-    host_path = url.split("//", 1)[1]
-    host_path = quote(host_path, safe="/:@!$'()*+,;=-._~%")  # "?" and "&" of its own query escaped
-    return template.replace("{host_path}", host_path).replace("{url}", quote(url, safe=""))
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    plain = parts._replace(netloc=netloc).geturl()
+    # the image's own query escaped ("?", "&", and "+", which a query would read as a space)
+    host_path = quote(plain.split("//", 1)[1], safe="/:@!$'()*,;=-._~%")
+    return template.replace("{host_path}", host_path).replace("{url}", quote(plain, safe=""))
+
+
+def parse_body(html: str) -> tuple[LexborHTMLParser, LexborNode] | None:
+    """A body parsed as an HTML document, and its ``<body>``; None when part of it would land in
+    ``<head>`` (a leading ``<style>``, ``<meta>``): not to be rewritten, nothing must be lost."""
+    tree = LexborHTMLParser(html)
+    head, body = tree.head, tree.body
+    if body is None or (head is not None and head.child is not None):
+        return None
+    return tree, body
 
 
 def proxied_images(html: str, base: str, template: str = DEFAULT_PROXY) -> str:
     """``html`` with every image reference through the proxy (see the module's docstring)."""
     if not _MAYBE.search(html) and "poster=" not in html:
         return html
-    tree = LexborHTMLParser(f"<div id=newsmirror-images>{html}</div>")
-    root = tree.css_first("#newsmirror-images")
-    if root is None:
+    parsed = parse_body(html)
+    if parsed is None:
         return html
-    changed = _promote(root)
-    for node in root.css("img, source, video"):
+    _, root = parsed
+    changed = promote_lazy(root)
+    for node in root.css(_IMAGES):
         changed |= _rewrite(node, base, template)
     return (root.inner_html or "") if changed else html
 
 
-def _promote(root: LexborNode) -> bool:
-    """Lazy-loading attributes promoted; whether there was one."""
-    found = root.css_first(",".join(f"[{a}]" for a in LAZY)) is not None
-    promote_attributes(root, LAZY)
+_IMAGES: Final = "img, picture > source, video[poster]"
+"""What holds an image: not a video's or audio's own source (a proxy for images breaks those)."""
+
+
+def promote_lazy(root: LexborNode) -> bool:
+    """Lazy-loading attributes of images promoted (``data-src`` → ``src``); whether there was
+    one.  Only on images: an ``<iframe data-src>`` must not become a live frame."""
+    found = False
+    for node in root.css("img, picture > source"):
+        for lazy, real in LAZY.items():
+            value = node.attributes.get(lazy)
+            if value:
+                node.attrs[real] = value
+                del node.attrs[lazy]
+                found = True
     return found
 
 
 def _rewrite(node: LexborNode, base: str, template: str) -> bool:
     changed = False
-    for attribute in ("src", "poster"):
+    for attribute in ("poster",) if node.tag == "video" else ("src",):
         value = node.attributes.get(attribute)
         if value:
             new = proxy_url(urljoin(base, value.strip()), template)
@@ -79,10 +100,21 @@ def _rewrite(node: LexborNode, base: str, template: str) -> bool:
 
 
 def _srcset(srcset: str, base: str, template: str) -> str:
-    """Each candidate of a ``srcset`` (``url 640w, url 2x``) through the proxy, descriptors kept."""
-    candidates = []
-    for candidate in _BETWEEN_CANDIDATES.split(srcset.strip()):
-        url, _, descriptor = candidate.strip().partition(" ")
-        if url:
-            candidates.append(f"{proxy_url(urljoin(base, url), template)} {descriptor.strip()}".strip())
+    """Each candidate of a ``srcset`` (``url 640w, url 2x``) through the proxy, descriptors kept.
+
+    Read as the HTML standard reads it: a URL is a run of non-space characters (commas included,
+    as in ``w_100,h_100``), trailing commas end it, and its descriptors run to the next comma."""
+    candidates, rest = [], srcset
+    while True:
+        rest = rest.lstrip(" \t\n\r\f,")
+        if not rest:
+            break
+        url = re.match(r"[^ \t\n\r\f]+", rest).group()  # type: ignore[union-attr]  # rest is not blank
+        rest = rest[len(url) :]
+        descriptor = ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            descriptor, _, rest = rest.partition(",")
+        candidates.append(f"{proxy_url(urljoin(base, url), template)} {' '.join(descriptor.split())}".strip())
     return ", ".join(candidates)

@@ -84,7 +84,8 @@ def apply_rule(page: str, rule: SiteRule) -> str | None:
         return None
     for selector in rule.strip:
         for node in body.css(selector):
-            node.decompose()
+            if node.mem_id != body.mem_id:  # css() matches the body itself too: strip only inside it
+                node.decompose()
     promote_attributes(body, rule.promote)
     return body.inner_html or ""
 
