@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .config import FetchSettings
-from .moments import display_ms
+from .moments import display_ms, from_ms
 from .schedule import SourceState, display, moment_of, stamp
 from .types import Record, Source
 
@@ -54,7 +54,7 @@ def assess(
 def _stale(state: SourceState, newest_ms: int | None, now: datetime, settings: FetchSettings) -> bool:
     horizon = now - timedelta(days=settings.stale_days)
     if newest_ms is not None:
-        return _from_ms(newest_ms) < horizon
+        return from_ms(newest_ms) < horizon
     working_since = moment_of(state.since) if state.result == "ok" else None
     return working_since is not None and working_since < horizon
 
@@ -93,10 +93,6 @@ def state_notes(state: SourceState) -> list[str]:
 
 def newest_text(newest_ms: int | None) -> str:
     return display_ms(newest_ms)
-
-
-def _from_ms(ms: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
 
 
 def problems(healths: Iterable[Health], settings: FetchSettings) -> list[Problem]:
@@ -146,7 +142,7 @@ def _problems_of(health: Health, settings: FetchSettings) -> list[Problem]:
 def _stale_problem(health: Health, settings: FetchSettings) -> Problem:
     s = health.source
     since = (
-        _from_ms(health.newest_ms) + timedelta(days=settings.stale_days)
+        from_ms(health.newest_ms) + timedelta(days=settings.stale_days)
         if health.newest_ms is not None
         else moment_of(health.state.since) or datetime(1970, 1, 1, tzinfo=UTC)
     )

@@ -42,14 +42,15 @@ def _check(args: argparse.Namespace, **_: Any) -> int:
         print(problem.shown(str(path)))
     errors = sum(not p.warning for p in problems)
     warnings = len(problems) - errors
+    config = load_config(path) if not errors else None
     own = args.file is None or path.resolve() == (args.archive / ARCHIVE_CONFIG).resolve()
-    if not errors and own and (args.archive / ".git").exists():  # what a run of it would refuse too
-        renamed = slug_changes(load_config(path), Archive(args.archive).latest_states())
+    if config is not None and own and (args.archive / ".git").exists():  # what a run would refuse too
+        renamed = slug_changes(config, Archive(args.archive).latest_states())
         for old, new in renamed.items():
             print(f"{path}: source {new}: its URL was archived under the slug {old!r}; a run asks for "
                   f"--rename {old}={new} (or `newsmirror sources rename {old} {new}`)")  # fmt: skip
         errors += len(renamed)
-    dead = catalog.moves(load_config(path)) if not errors else ()
+    dead = catalog.moves(config) if config is not None and not errors else ()
     for move in dead:
         print(f"{path}: warning: {catalog.move_text(move)}")
     warnings += len(dead)

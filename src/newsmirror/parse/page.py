@@ -85,7 +85,7 @@ def _guessed(content: bytes) -> Page:
     among all (a page in another language), else UTF-8."""
     best = charset_normalizer.from_bytes(content, cp_isolation=list(_CHINESE)).best()
     if best is None:  # a Chinese page with a few broken bytes is still one: the least broken reading
-        broken, encoding = min((content.decode(e, errors="replace").count("\ufffd"), e) for e in _CHINESE)
+        broken, encoding = min((_broken(content, e), e) for e in _CHINESE)
         if broken <= len(content) * _BROKEN_SHARE:
             text = content.decode(encoding, errors="replace")
             return Page(text, codec_for(encoding) or encoding, "guessed")

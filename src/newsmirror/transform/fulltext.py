@@ -94,13 +94,14 @@ def _generic(page: str, url: str) -> tuple[str, str]:
     readability's share of the whole page's text already settles it.
     """
     readable = _readability(page)
-    size = _characters(readable) if readable is not None else 0
-    prose = _punctuation_share(readable) if readable is not None else 0.0
-    if readable is not None and prose >= PROSE and size >= READABILITY_SHARE * _characters(page):
+    found = _plain(readable) if readable is not None else ""
+    prose = _punctuation_share(found)
+    if readable is not None and prose >= PROSE and len(found) >= READABILITY_SHARE * _characters(page):
         return readable, "readability"
-    precise = _trafilatura(page, url)
-    enough = readable is not None and size >= READABILITY_SHARE * _characters(precise or "")
-    if readable is not None and enough and (precise is None or _same_article(readable, prose, precise)):
+    precise = _trafilatura(page)
+    other = _plain(precise) if precise is not None else ""
+    enough = readable is not None and len(found) >= READABILITY_SHARE * len(other)
+    if readable is not None and enough and (precise is None or _same_article(found, prose, other)):
         return readable, "readability"
     if precise is not None:
         return precise, "trafilatura"
@@ -108,7 +109,7 @@ def _generic(page: str, url: str) -> tuple[str, str]:
 
 
 def _same_article(readable: str, prose: float, precise: str) -> bool:
-    """Whether readability's body can stand for trafilatura's: it is prose as much (not a quote
+    """Whether readability's text can stand for trafilatura's: it is prose as much (not a quote
     table or a menu where trafilatura found sentences), or the two mostly agree."""
     return prose >= 0.5 * _punctuation_share(precise) or _overlap(readable, precise) > 0.5
 
@@ -116,16 +117,15 @@ def _same_article(readable: str, prose: float, precise: str) -> bool:
 _PUNCTUATION: Final = frozenset("，。！？；：、「」“”『』（）《》")
 
 
-def _punctuation_share(html: str) -> float:
-    """Chinese punctuation per character of text: about one in ten in prose, few in menus and tables."""
-    text = "".join(_text(html).split())
+def _punctuation_share(text: str) -> float:
+    """Chinese punctuation per character of a text: about one in ten in prose, few in menus and tables."""
     return sum(ch in _PUNCTUATION for ch in text) / max(1, len(text))
 
 
 def _overlap(a: str, b: str) -> float:
     """The share of the shorter text's characters the longer one has too."""
-    first, second = Counter("".join(_text(a).split())), Counter("".join(_text(b).split()))
-    return sum((first & second).values()) / max(1, min(sum(first.values()), sum(second.values())))
+    first, second = Counter(a), Counter(b)
+    return sum((first & second).values()) / max(1, min(len(a), len(b)))
 
 
 def full_text(page: str, url: str, fulltext: str, feed_body: str) -> Body:
@@ -187,7 +187,7 @@ def rewrite(html: str, base: str, rule: SiteRule | None = None) -> str:
     return root.inner_html or ""
 
 
-def _trafilatura(page: str, url: str) -> str | None:
+def _trafilatura(page: str) -> str | None:
     found = trafilatura.extract(
         page,
         url=None,  # given the page's URL, trafilatura resolves relative links against the site's root
@@ -219,5 +219,10 @@ def _text(html: str) -> str:
     return body.text(separator=" ") if body is not None else ""
 
 
+def _plain(html: str) -> str:
+    """The text of ``html`` without its whitespace: what the gate and the choices count."""
+    return "".join(_text(html).split())
+
+
 def _characters(html: str) -> int:
-    return len("".join(_text(html).split()))
+    return len(_plain(html))

@@ -17,6 +17,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .sites import promote_on
+
 DEFAULT_PROXY: Final = "https://images.weserv.nl/?url={host_path}"
 """``{host_path}``: the image's URL without its scheme (``ichef.bbci.co.uk/a.jpg``), its query
 escaped; ``{url}``: the whole URL, escaped as one query value."""
@@ -41,7 +43,8 @@ def proxy_url(url: str, template: str) -> str:
 
 def parse_body(html: str) -> tuple[LexborHTMLParser, LexborNode] | None:
     """A body parsed as an HTML document, and its ``<body>``; None when part of it would land in
-    ``<head>`` (a leading ``<style>``, ``<meta>``): not to be rewritten, nothing must be lost."""
+    ``<head>`` (a leading ``<style>``, ``<meta>``): not to be rewritten, nothing must be lost.
+    The parser is returned with the node: the node's memory is the parser's, and lives with it."""
     tree = LexborHTMLParser(html)
     head, body = tree.head, tree.body
     if body is None or (head is not None and head.child is not None):
@@ -72,12 +75,7 @@ def promote_lazy(root: LexborNode) -> bool:
     one.  Only on images: an ``<iframe data-src>`` must not become a live frame."""
     found = False
     for node in root.css("img, picture > source"):
-        for lazy, real in LAZY.items():
-            value = node.attributes.get(lazy)
-            if value:
-                node.attrs[real] = value
-                del node.attrs[lazy]
-                found = True
+        found |= promote_on(node, LAZY)
     return found
 
 

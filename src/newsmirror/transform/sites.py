@@ -91,10 +91,20 @@ def apply_rule(page: str, rule: SiteRule) -> str | None:
 
 
 def promote_attributes(root: LexborNode, promote: Mapping[str, str]) -> None:
-    """``data-src="a.jpg"`` → ``src="a.jpg"`` (lazy loading: the real image is in the data attribute)."""
-    for lazy, real in promote.items():
+    """``data-src="a.jpg"`` → ``src="a.jpg"`` on every element under ``root`` that has one."""
+    for lazy in promote:
         for node in root.css(f"[{lazy}]"):
-            value = node.attributes.get(lazy)
-            if value:
-                node.attrs[real] = value
-                del node.attrs[lazy]
+            promote_on(node, promote)
+
+
+def promote_on(node: LexborNode, promote: Mapping[str, str]) -> bool:
+    """The element's lazy-loading attributes (the real image is in the data attribute) made the
+    real ones; whether it had one."""
+    found = False
+    for lazy, real in promote.items():
+        value = node.attributes.get(lazy)
+        if value:
+            node.attrs[real] = value
+            del node.attrs[lazy]
+            found = True
+    return found
