@@ -32,3 +32,15 @@ def test_anchors_are_made_as_github_makes_them() -> None:
     heading = "Changing the sources: `newsmirror sources`"
     assert github_anchor(heading) == "changing-the-sources-newsmirror-sources"
     assert github_anchor("What a run costs as the archive grows") == "what-a-run-costs-as-the-archive-grows"
+
+
+def test_the_quick_start_upgrades_pip_before_it_installs() -> None:
+    """A new venv's pip (23.0–23.2) cannot resolve lxml[html_clean] beside lxml[html-clean]."""
+    quick_start = README.read_text("utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"^apt-get update .*$", quick_start, re.M)
+    assert len(commands) == 2
+    for command in commands:
+        upgrade = command.index(".venv/bin/pip install --upgrade pip")
+        install = re.search(r"\.venv/bin/pip install '?\.", command)
+        assert install is not None
+        assert upgrade < install.start()
