@@ -86,11 +86,13 @@ SOURCE_KEYS: Final = (
     Key("refresh", bool, False, "re-read items already archived and rewrite a file when its content changed"),
     Key(
         "images",
-        ("proxy", "keep"),
+        ("proxy", "keep", "archive"),
         "proxy",
         "`proxy`: every image of a body (src, srcset, picture sources, lazy-loading attributes, video "
         "posters) is made absolute and rewritten through `image_proxy`, so that it loads where the "
-        "image host is blocked; `keep`: as the source gave it",
+        "image host is blocked; `archive`: each picture is also downloaded and kept on the images "
+        "branch, and the body points at that copy (the proxy where it could not be kept); "
+        "`keep`: as the source gave it",
     ),
     Key(
         "active",
@@ -154,6 +156,36 @@ FETCH_KEYS: Final = (
         'the image proxy of sources with `images = "proxy"`: `{host_path}` is the image\'s URL '
         "without its scheme, `{url}` the whole URL escaped as a query value",
     ),
+    Key(
+        "image_archive_branch",
+        str,
+        "images",
+        'branch that keeps the pictures of sources with `images = "archive"`, at '
+        "`<2 hex>/<2 hex>/<sha-256>.<ext>`",
+    ),
+    Key(
+        "image_archive_repository",
+        str,
+        "",
+        "path (from the archive's folder) of another git repository for that branch — a bare clone "
+        "is enough — so that the archive's repository holds no picture; empty: the archive's own",
+    ),
+    Key(
+        "image_archive_url",
+        str,
+        "",
+        "where readers find the kept pictures: a body points at `<url>ab/cd/<sha-256>.jpg`; empty: "
+        "GitHub's address of the branch when `origin` is on GitHub, else the bodies keep the proxy",
+    ),
+    Key("image_max_bytes", int, 5_000_000, "largest picture kept, in bytes", (1, 10**9)),
+    Key("image_timeout", float, 20.0, "seconds allowed for downloading one picture", (0.1, 3600)),
+    Key(
+        "images_per_run",
+        int,
+        500,
+        "most pictures one run downloads; the others keep the proxy, reported on their article",
+        (0, 10**6),
+    ),
 )
 
 log = logging.getLogger(__name__)
@@ -174,6 +206,12 @@ class FetchSettings:
     max_postpone_hours: float = 24.0
     stale_days: float = 7.0
     image_proxy: str = DEFAULT_PROXY
+    image_archive_branch: str = "images"
+    image_archive_repository: str = ""
+    image_archive_url: str = ""
+    image_max_bytes: int = 5_000_000
+    image_timeout: float = 20.0
+    images_per_run: int = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,7 +478,24 @@ def _fetch_settings(table: dict[str, Any], environ: Mapping[str, str], problems:
             f"[fetch]: image_proxy must be an http(s) URL with {{host_path}} or {{url}}, not {proxy!r}"
         )
         values["image_proxy"] = DEFAULT_PROXY
+    _check_image_archive(values, problems)
     return FetchSettings(**values)
+
+
+_BRANCH: Final = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<![./])$")
+
+
+def _check_image_archive(values: dict[str, Any], problems: _Problems) -> None:
+    branch = str(values.get("image_archive_branch", "images"))
+    if not _BRANCH.match(branch) or branch.endswith(".lock"):
+        problems.error(f"[fetch]: image_archive_branch must be a branch name, not {branch!r}")
+        values["image_archive_branch"] = "images"
+    url = str(values.get("image_archive_url", ""))
+    if url and not url.startswith(("http://", "https://")):
+        problems.error(f"[fetch]: image_archive_url must be an http(s) URL, not {url!r}")
+        values["image_archive_url"] = ""
+    elif url and not url.endswith("/"):
+        values["image_archive_url"] = url + "/"
 
 
 def _from_env(key: Key, text: str, problems: _Problems) -> Any:

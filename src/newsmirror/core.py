@@ -17,9 +17,11 @@ import httpx
 from . import publish, repair, schedule
 from .archive_format import UNDATED, Layout, month_of
 from .config import ARCHIVE_CONFIG, Config
-from .exceptions import ConfigError, StorageError
+from .exceptions import ConfigError, NewsmirrorError, StorageError
 from .fetch import Fetcher
+from .git import git
 from .health import Health, Storage, assess, recent_counts
+from .keep_images import ImageKeeper
 from .redact import redact_url
 from .render.own_text import OWN_TEXT
 from .render.pages import PageContext, render_pages
@@ -27,9 +29,10 @@ from .repo import Repository, ensure_repo
 from .schedule import SourceState
 from .store import ArchiveStore, TreeStore
 from .store.files import TreeFiles
+from .store.images import ImageStore, ImageTotals, github_url
 from .store.rename import rename_source
 from .timing import timed
-from .types import RunResult, SourceResult, SourceSummary
+from .types import PushResult, RunResult, Source, SourceResult, SourceSummary
 from .update import RunContext, update_sources
 
 Clock = Callable[[], datetime]
@@ -175,10 +178,13 @@ class Archive:
         before = self.store.load_states()
         kept = self.store.load_states(lasting=True)
         selected = tuple(s for s in config.sources if s.active and (not only or s.slug in only))
+        keeper, problem = self._image_keeper(config, selected)
         async with Fetcher(config.fetch, transport=transport, clock=lambda: now) as fetcher:
-            ctx = RunContext(self.store, fetcher, now, config.fetch, on_done)
+            ctx = RunContext(self.store, fetcher, now, config.fetch, on_done, keeper, problem)
             outcomes = await update_sources(selected, before, ctx)
         results = tuple(o.result for o in outcomes)
+        # the pictures first: an article never points at a copy its branch does not hold
+        pictures, picture_pushes = self._keep_pictures(keeper, results, push)
         after = {**before, **{o.result.slug: o.state for o in outcomes}}
         # the articles an interrupted run stored are committed by this one: its states go with them
         stored = interrupted or any(r.new or r.updated for r in results)
@@ -189,7 +195,48 @@ class Archive:
         self._write_pages(config, results, after, now, every_list=every_list, heartbeat=beat)
         sha = self._commit(commit_message(results, sources_saved=changes.sources_text is not None))
         pushes = publish.push_all(self.root) if push else ()
-        return RunResult(sources=results, commit=sha, pushes=pushes)
+        return RunResult(sources=results, commit=sha, pushes=(*picture_pushes, *pushes), pictures=pictures)
+
+    def _image_keeper(
+        self, config: Config, selected: tuple[Source, ...]
+    ) -> tuple[ImageKeeper | None, str | None]:
+        """The keeper of pictures when a selected source keeps them; else why there is none."""
+        if not any(s.images == "archive" for s in selected):
+            return None, None
+        try:
+            store = self.image_store(config)
+            store.prepare()
+        except NewsmirrorError as e:
+            log.warning("pictures not kept: %s", e)
+            return None, e.message
+        url = config.fetch.image_archive_url or github_url(store.root, store.branch)
+        return ImageKeeper(store, url, config.fetch), None
+
+    def image_store(self, config: Config) -> ImageStore:
+        """The images branch, in the archive's repository or the one ``image_archive_repository``
+        names.  StorageError when that is not a git repository."""
+        named = config.fetch.image_archive_repository
+        root = (self.root / named).resolve() if named else self.root
+        if named and (not root.is_dir() or git(root, "rev-parse", "--git-dir", check=False).returncode != 0):
+            raise StorageError(f"image_archive_repository {named}: {root} is not a git repository")
+        return ImageStore(root, config.fetch.image_archive_branch)
+
+    def _keep_pictures(
+        self, keeper: ImageKeeper | None, results: tuple[SourceResult, ...], push: bool
+    ) -> tuple[str, tuple[PushResult, ...]]:
+        if keeper is None or (not keeper.store.pending and not push):
+            return "", ()
+        added = len(keeper.store.pending)
+        new = sum(len(r.new) + len(r.updated) for r in results)
+        keeper.store.commit(f"newsmirror: {added} pictures of {new} articles\n")
+        totals = keeper.store.totals()
+        line = (
+            f"pictures: {added} new kept on {totals.branch} "
+            f"({totals.images:,} in all, {totals.bytes / 1e6:.1f} MB)"
+        )
+        if keeper.base_url is None:
+            line += "; the bodies keep the proxy: set image_archive_url (origin is not on GitHub)"
+        return line, keeper.store.push() if push else ()
 
     def _recover(self) -> bool:
         """Put right what a killed run left: git's state first, then the store's writes; what
@@ -312,7 +359,20 @@ class Archive:
             elif summary.months:
                 folders.append(self._fullest_day(slug, summary.months))
         entries, folder = max(folders)
-        return Storage(self.repository.size(), folder, entries)
+        pictures = self._picture_totals(config)
+        if pictures is None:
+            return Storage(self.repository.size(), folder, entries)
+        return Storage(
+            self.repository.size(), folder, entries, pictures.branch, pictures.images, pictures.bytes
+        )
+
+    def _picture_totals(self, config: Config) -> ImageTotals | None:
+        try:
+            totals = self.image_store(config).totals()
+        except NewsmirrorError:
+            return None
+        keeps = any(s.images == "archive" for s in config.sources)
+        return totals if keeps or totals.images else None
 
     def _fullest_day(self, slug: str, months: Mapping[str, int]) -> tuple[int, str]:
         """The fullest folder of a source filed by day: a day of its fullest month (or undated)."""

@@ -147,9 +147,22 @@ class Fetcher:
     ) -> None:
         await self._client.aclose()
 
-    async def get(self, url: str, *, slug: str, validators: Validators | None = None) -> Fetched:
-        """GET ``url`` for source ``slug``, retrying transient failures; raises ``FetchError``."""
-        return await self._with_retries(lambda: self._attempt(url, slug, validators or Validators()))
+    async def get(
+        self,
+        url: str,
+        *,
+        slug: str,
+        validators: Validators | None = None,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+    ) -> Fetched:
+        """GET ``url`` for source ``slug``, retrying transient failures; raises ``FetchError``.
+        ``max_bytes`` and ``timeout`` tighten the settings' for this request (an image)."""
+        limits = _Limits(
+            min(max_bytes or self.settings.max_bytes, self.settings.max_bytes),
+            min(timeout or self.settings.timeout, self.settings.timeout),
+        )
+        return await self._with_retries(lambda: self._attempt(url, slug, validators or Validators(), limits))
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
         for tries in range(self.settings.retries + 1):
@@ -161,13 +174,13 @@ class Fetcher:
                 await asyncio.sleep(self.settings.retry_delay * 2**tries * (0.5 + random.random()))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(self, url: str, slug: str, validators: Validators) -> Fetched:
+    async def _attempt(self, url: str, slug: str, validators: Validators, limits: _Limits) -> Fetched:
         async with self._slots, self._host_slot(url, slug):
             try:
-                async with asyncio.timeout(self.settings.timeout):
-                    return await self._follow(url, slug, validators)
+                async with asyncio.timeout(limits.timeout):
+                    return await self._follow(url, slug, validators, limits.max_bytes)
             except TimeoutError as e:
-                message = f"no complete answer within {self.settings.timeout:g} s"
+                message = f"no complete answer within {limits.timeout:g} s"
                 raise FetchError(slug, url, message, code="timeout") from e
             except (httpx.HTTPError, httpx.InvalidURL) as e:  # InvalidURL is not an HTTPError
                 raise _translate(e, slug, url) from e
@@ -178,7 +191,7 @@ class Fetcher:
             self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
         return self._hosts[host]
 
-    async def _follow(self, url: str, slug: str, validators: Validators) -> Fetched:
+    async def _follow(self, url: str, slug: str, validators: Validators, max_bytes: int) -> Fetched:
         """Follow redirects by hand, noting whether every hop was permanent."""
         seen = [url]
         permanent = True
@@ -186,20 +199,23 @@ class Fetcher:
             async with self._client.stream("GET", seen[-1], headers=validators.headers()) as response:
                 target = _redirect_target(response)
                 if target is None:
-                    return await self._answer(
-                        response, slug, moved=seen[-1] if len(seen) > 1 and permanent else None
-                    )
+                    moved = seen[-1] if len(seen) > 1 and permanent else None
+                    return await self._answer(response, slug, moved, max_bytes)
             if target in seen:
                 raise FetchError(slug, url, f"redirect loop through {target}", code="redirect_loop")
             permanent = permanent and response.status_code in PERMANENT
             seen.append(target)
         raise FetchError(slug, url, f"more than {MAX_REDIRECTS} redirects", code="too_many_redirects")
 
-    async def _answer(self, response: httpx.Response, slug: str, moved: str | None) -> Fetched:
+    async def _answer(
+        self, response: httpx.Response, slug: str, moved: str | None, max_bytes: int
+    ) -> Fetched:
         url = str(response.url)
         if response.status_code != 304 and not 200 <= response.status_code < 300:
             raise _status_error(response, slug, url, self._now())
-        content = b"" if response.status_code == 304 else await self._read_capped(response, slug, url)
+        content = (
+            b"" if response.status_code == 304 else await self._read_capped(response, slug, url, max_bytes)
+        )
         return Fetched(
             url=url,
             status=response.status_code,
@@ -210,9 +226,8 @@ class Fetcher:
             permanent_redirect=moved,
         )
 
-    async def _read_capped(self, response: httpx.Response, slug: str, url: str) -> bytes:
-        """The decoded body, failing as soon as the encoded or the decoded size passes ``max_bytes``."""
-        limit = self.settings.max_bytes
+    async def _read_capped(self, response: httpx.Response, slug: str, url: str, limit: int) -> bytes:
+        """The decoded body, failing as soon as the encoded or the decoded size passes ``limit``."""
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(slug, url, f"response of {declared} bytes exceeds {limit}", code="too_large")
@@ -225,6 +240,12 @@ class Fetcher:
         for piece in _decoded(decoder.finish(), slug, url):
             body.add(piece)
         return body.content()
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    max_bytes: int
+    timeout: float
 
 
 @dataclass(slots=True)

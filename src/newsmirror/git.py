@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -36,6 +37,7 @@ def git(
     stdin: str | None = ...,
     locked: bool = ...,
     text: Literal[True] = ...,
+    env: Mapping[str, str] | None = ...,
 ) -> subprocess.CompletedProcess[str]: ...
 
 
@@ -44,9 +46,10 @@ def git(
     root: Path,
     *args: str,
     check: bool = ...,
-    stdin: str | None = ...,
+    stdin: str | bytes | None = ...,
     locked: bool = ...,
     text: Literal[False],
+    env: Mapping[str, str] | None = ...,
 ) -> subprocess.CompletedProcess[bytes]: ...
 
 
@@ -54,23 +57,25 @@ def git(
     root: Path,
     *args: str,
     check: bool = True,
-    stdin: str | None = None,
+    stdin: str | bytes | None = None,
     locked: bool = True,
     text: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[Any]:
     """Run git in ``root``; a failure (when ``check``) is a ``PublishError`` with git's words.
 
     ``locked``: the command holds the run locks this process holds (``HELD_LOCKS``) until it
-    exits, and starts no automatic maintenance.
+    exits, and starts no automatic maintenance.  ``env``: variables added to the environment
+    (``GIT_INDEX_FILE``); ``stdin`` may be bytes when ``text`` is False.
     """
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
     options = (*_EVERY_CALL, *_NO_AUTO_MAINTENANCE) if locked else _EVERY_CALL
     try:
         done = subprocess.run(
             ["git", *options, *args],
             cwd=root,
             env=env,
-            input=stdin if text or stdin is None else stdin.encode("utf-8"),
+            input=stdin.encode("utf-8") if isinstance(stdin, str) and not text else stdin,
             text=text,
             capture_output=True,
             check=False,

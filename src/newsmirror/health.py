@@ -170,6 +170,10 @@ class Storage:
     repository_bytes: int
     largest_folder: str
     largest_entries: int
+    image_branch: str = ""
+    """The branch of kept pictures (``images = "archive"``); empty when the archive has none."""
+    images: int = 0
+    image_bytes: int = 0
 
     def warnings(self) -> list[str]:
         found = [f"repository {self.repository_bytes / GB:.1f} GB: {why}" for limit, why in SIZE_WARNINGS

@@ -9,7 +9,7 @@ from typing import Literal
 BodyField = Literal["description", "content"]
 LinkField = Literal["link", "guid"]
 IdScheme = Literal["countdown", "post-id"]
-ImageMode = Literal["proxy", "keep"]
+ImageMode = Literal["proxy", "keep", "archive"]
 
 FIRST_ID = 0xFFFFF
 """Ids count down from here: the first article of an empty folder gets FIRST_ID - 1."""
@@ -303,6 +303,8 @@ class RunResult:
     sources: tuple[SourceResult, ...]
     commit: str | None = None
     pushes: tuple[PushResult, ...] = ()
+    pictures: str = ""
+    """What the run did with pictures (``images = "archive"``), a line; empty when nothing."""
 
     @property
     def failed(self) -> tuple[SourceResult, ...]:

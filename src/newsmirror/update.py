@@ -19,6 +19,7 @@ from .decide import decide, keys_asked
 from .exceptions import NewsmirrorError, SourceError
 from .fetch import Fetched, Fetcher
 from .identity import feed_body_hash
+from .keep_images import ImageKeeper
 from .parse import parse_feed
 from .parse.page import decode_page
 from .parse.xml import looks_like_html
@@ -27,7 +28,7 @@ from .schedule import SourceState
 from .store import ArchiveStore
 from .timing import timed
 from .transform.fulltext import Body, full_text
-from .transform.images import proxied_images
+from .transform.images import archivable, localized, proxied_images
 from .transform.items import prepare
 from .transform.sanitize import neutralize
 from .transform.text import join_lines
@@ -43,6 +44,10 @@ class RunContext:
     now: datetime
     settings: FetchSettings
     on_done: Callable[[SourceResult], None] | None = None
+    images: ImageKeeper | None = None
+    """Keeps the pictures of sources with ``images = "archive"``."""
+    images_problem: str | None = None
+    """Why there is no keeper when such a source runs (their bodies keep the proxy)."""
 
     @property
     def now_ms(self) -> int:
@@ -142,8 +147,8 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         found.update(writes=len(plan.writes), known=plan.known, skipped=len(plan.skipped))
     _log_decisions(source, plan, prepared.skipped)
     bodies, page_notes = await _bodies(source, plan, ctx.fetcher)
-    proxy = ctx.settings.image_proxy if source.images == "proxy" else None
-    written = [(p, _article(p, bodies[p.id], proxy)) for p in plan.writes]
+    finals, image_notes = await _final_bodies(source, plan, bodies, ctx)
+    written = [(p, _article(p, bodies[p.id], finals[p.id])) for p in plan.writes]
     new = [(p, a) for p, a in written if p.is_new]
     # the feed's own date is kept where the article is dated otherwise (one that cannot be true)
     feed_dates = {
@@ -167,7 +172,7 @@ async def _archive(source: Source, fetched: Fetched, ctx: RunContext, notes: tup
         skipped=(*prepared.skipped, *plan.skipped),
         articles=summary.articles,
         newest_ms=summary.newest_ms(ctx.now_ms),
-        notes=(*notes, *(f"collision: {c}" for c in plan.collisions), *page_notes),
+        notes=(*notes, *(f"collision: {c}" for c in plan.collisions), *page_notes, *image_notes),
         recovered=feed.recovered,
         months=_months(known, [a for _, a in new], updated),
     )
@@ -245,18 +250,39 @@ async def _page_body(source: Source, planned: Planned, fetcher: Fetcher) -> Body
     return body
 
 
-def _body(html: str, base: str, image_proxy: str | None) -> str:
-    """The body as archived: on one line, inert, its images through the proxy.  The proxy works
-    on the inert body (its HTML parser must never see what the sanitizer would cut) and the
-    sanitizer runs again after it: sanitize stays the last step."""
+async def _final_bodies(
+    source: Source, plan: Plan, bodies: Mapping[int, Body], ctx: RunContext
+) -> tuple[dict[int, str], list[str]]:
+    """Each planned write's body as archived (see ``_final_body``), and a note for each article
+    with pictures that could not be kept."""
+    found = await asyncio.gather(*(_final_body(source, p, bodies[p.id].html, ctx) for p in plan.writes))
+    finals = {p.id: body for p, (body, _) in zip(plan.writes, found, strict=True)}
+    notes = [f"{p.candidate.label}: {note}" for p, (_, note) in zip(plan.writes, found, strict=True) if note]
+    if source.images == "archive" and ctx.images is None and ctx.images_problem and plan.writes:
+        notes.append(f"pictures not kept, the proxy instead: {ctx.images_problem}")
+    return finals, notes
+
+
+async def _final_body(source: Source, planned: Planned, html: str, ctx: RunContext) -> tuple[str, str | None]:
+    """The body as archived: on one line, inert, its images at their kept copies or through the
+    proxy.  Both work on the inert body (their HTML parser must never see what the sanitizer
+    would cut) and the sanitizer runs again after them: sanitize stays the last step."""
     body = neutralize(join_lines(html))
-    if image_proxy is None:
-        return body
-    proxied = proxied_images(body, base, image_proxy)
-    return body if proxied == body else neutralize(join_lines(proxied))
+    base = planned.candidate.link
+    proxy = ctx.settings.image_proxy if source.images in ("proxy", "archive") else None
+    note = None
+    if source.images == "archive" and ctx.images is not None:
+        kept_at = ctx.images.base_url or ""
+        kept = await ctx.images.keep(archivable(body, base, kept_at), ctx.fetcher, source.slug)
+        rewritten, note = localized(body, base, kept.local, proxy, kept_at), kept.note()
+    elif proxy is not None:
+        rewritten = proxied_images(body, base, proxy)
+    else:
+        return body, None
+    return (body if rewritten == body else neutralize(join_lines(rewritten))), note
 
 
-def _article(planned: Planned, body: Body, image_proxy: str | None) -> Article:
+def _article(planned: Planned, body: Body, archived_body: str) -> Article:
     c = planned.candidate
     return Article(
         id=planned.id,
@@ -264,7 +290,7 @@ def _article(planned: Planned, body: Body, image_proxy: str | None) -> Article:
         title=c.title,
         link=c.link,
         guid=c.guid,
-        body=_body(body.html, c.link, image_proxy),
+        body=archived_body,
         feed_sha=feed_body_hash(c.body_html),
         body_from=body.via,
     )

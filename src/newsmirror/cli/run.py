@@ -146,6 +146,7 @@ def result_json(result: RunResult, code: int, archive: Path) -> dict[str, Any]:
         "new": result.new_count,
         "sources": [asdict(s) for s in result.sources],
         "pushes": [asdict(p) for p in result.pushes],
+        "pictures": result.pictures,
     }
 
 
@@ -157,6 +158,8 @@ def write_report(result: RunResult, archive: Path, out: TextIO) -> None:
             out.write(f"  {source.slug}: {note}\n")
         for skip in source.skipped:
             out.write(f"  {source.slug}: skipped {skip.what}: {skip.reason}\n")
+    if result.pictures:
+        out.write(result.pictures + "\n")
     for push in result.pushes:
         outcome = f"ok ({push.message})" if push.ok and push.message else "ok" if push.ok else "FAILED"
         out.write(f"push {push.remote}: {outcome}" + ("" if push.ok else f" {push.message}") + "\n")

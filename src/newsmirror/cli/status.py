@@ -79,6 +79,9 @@ def handle(
         size = f"{storage.repository_bytes / 2**20:,.1f} MB"
         sys.stdout.write(f"\nrepository: {size}; largest folder: {storage.largest_folder} "
                          f"({storage.largest_entries:,} entries)\n")  # fmt: skip
+        if storage.image_branch:
+            sys.stdout.write(f"pictures: {storage.images:,} on branch {storage.image_branch}, "
+                             f"{storage.image_bytes / 2**20:,.1f} MB\n")  # fmt: skip
         for warning in storage.warnings():
             sys.stdout.write(f"warning: {warning}\n")
         sys.stdout.write(_heartbeat_line(beat, now, args.max_age, stale))

@@ -12,6 +12,7 @@ twice changes nothing, and a body with nothing to change is returned as it came,
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Final
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -79,6 +80,76 @@ def promote_lazy(root: LexborNode) -> bool:
     return found
 
 
+def archivable(html: str, base: str, kept_at: str = "") -> list[str]:
+    """The pictures of a body worth a local copy, absolute, in order, each once: of an
+    ``<img>`` its ``src`` (else the widest of its ``srcset``), a video's ``poster`` — not one
+    kept already (under ``kept_at``)."""
+    if not _MAYBE.search(html) and "poster=" not in html:
+        return []
+    parsed = parse_body(html)
+    if parsed is None:
+        return []
+    _, root = parsed
+    promote_lazy(root)
+    found = (_chosen(node, base) for node in root.css("img, video[poster]"))
+    return list(dict.fromkeys(url for url in found if url is not None and not _kept(url, kept_at)))
+
+
+def _kept(url: str, kept_at: str) -> bool:
+    return bool(kept_at) and url.startswith(kept_at)
+
+
+def localized(html: str, base: str, local: Mapping[str, str], template: str | None, kept_at: str = "") -> str:
+    """``html`` with each picture that has a local copy (``local``: its URL → the copy's URL)
+    pointing at that copy — one picture, so its ``srcset`` and the ``<source>`` siblings of
+    its ``<picture>`` go; every other image through the proxy ``template`` (None: as it was),
+    but for one kept already (under ``kept_at``): running it twice changes nothing."""
+    parsed = parse_body(html)
+    if parsed is None:
+        return html
+    _, root = parsed
+    changed = promote_lazy(root)
+    for node in root.css("img, video[poster]"):
+        chosen = _chosen(node, base)
+        if chosen is not None and chosen in local:
+            changed = True
+            node.attrs["poster" if node.tag == "video" else "src"] = local[chosen]
+            if node.attributes.get("srcset") is not None:
+                del node.attrs["srcset"]
+            if node.parent is not None and node.parent.tag == "picture":
+                for source in node.parent.css("source"):
+                    source.decompose()
+        elif template is not None and not (chosen and _kept(chosen, kept_at)):
+            changed |= _rewrite(node, base, template)
+    if template is not None:
+        for node in root.css("picture > source"):
+            changed |= _rewrite(node, base, template)
+    return (root.inner_html or "") if changed else html
+
+
+def _chosen(node: LexborNode, base: str) -> str | None:
+    if node.tag == "video":
+        value = node.attributes.get("poster") or ""
+    else:
+        value = node.attributes.get("src") or _widest(node.attributes.get("srcset") or "")
+    url = urljoin(base, value.strip()) if value.strip() else ""
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def _widest(srcset: str) -> str:
+    """The candidate of a ``srcset`` with the largest width or density descriptor."""
+    best, best_size = "", -1.0
+    for url, descriptor in _candidates(srcset):
+        digits = re.sub(r"[^0-9.]", "", descriptor) or "1"
+        try:
+            size = float(digits)
+        except ValueError:
+            size = 1.0
+        if size > best_size:
+            best, best_size = url, size
+    return best
+
+
 def _rewrite(node: LexborNode, base: str, template: str) -> bool:
     changed = False
     for attribute in ("poster",) if node.tag == "video" else ("src",):
@@ -98,15 +169,24 @@ def _rewrite(node: LexborNode, base: str, template: str) -> bool:
 
 
 def _srcset(srcset: str, base: str, template: str) -> str:
-    """Each candidate of a ``srcset`` (``url 640w, url 2x``) through the proxy, descriptors kept.
+    """Each candidate of a ``srcset`` (``url 640w, url 2x``) through the proxy, descriptors kept."""
+    proxied = (
+        f"{proxy_url(urljoin(base, url), template)} {descriptor}".strip()
+        for url, descriptor in _candidates(srcset)
+    )
+    return ", ".join(proxied)
 
-    Read as the HTML standard reads it: a URL is a run of non-space characters (commas included,
-    as in ``w_100,h_100``), trailing commas end it, and its descriptors run to the next comma."""
-    candidates, rest = [], srcset
+
+def _candidates(srcset: str) -> list[tuple[str, str]]:
+    """The (URL, descriptors) of a ``srcset``, read as the HTML standard reads it: a URL is a
+    run of non-space characters (commas included, as in ``w_100,h_100``), trailing commas end
+    it, and its descriptors run to the next comma."""
+    candidates: list[tuple[str, str]] = []
+    rest = srcset
     while True:
         rest = rest.lstrip(" \t\n\r\f,")
         if not rest:
-            break
+            return candidates
         url = re.match(r"[^ \t\n\r\f]+", rest).group()  # type: ignore[union-attr]  # rest is not blank
         rest = rest[len(url) :]
         descriptor = ""
@@ -114,5 +194,4 @@ def _srcset(srcset: str, base: str, template: str) -> str:
             url = url.rstrip(",")
         else:
             descriptor, _, rest = rest.partition(",")
-        candidates.append(f"{proxy_url(urljoin(base, url), template)} {' '.join(descriptor.split())}".strip())
-    return ", ".join(candidates)
+        candidates.append((url, " ".join(descriptor.split())))
